@@ -1,0 +1,19 @@
+# Torch-free io: src/io -> lbb_io (owned by the io work).
+# Images (PNG/PGM/PPM/IDX/Fashion-MNIST), atomic file writes, tensor archives.
+add_library(lbb_io STATIC
+  src/io/file_bytes.cc
+  src/io/idx_file.cc
+  src/io/images.cc
+  src/io/png_file.cc
+  src/io/pnm_file.cc
+  src/io/tensor_archive.cc
+)
+target_include_directories(lbb_io PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(lbb_io PUBLIC PNG::PNG ZLIB::ZLIB)
+
+if(LBB_BUILD_TESTS)
+  lbb_add_test(io_images_test SOURCES tests/io_images_test.cc LIBS lbb_io)
+  lbb_add_test(io_input_errors_test SOURCES tests/io_input_errors_test.cc LIBS lbb_io)
+  lbb_add_test(io_tensor_archive_test SOURCES tests/io_tensor_archive_test.cc LIBS lbb_io)
+  lbb_add_test(io_atomic_write_test SOURCES tests/io_atomic_write_test.cc LIBS lbb_io)
+endif()

@@ -1,0 +1,28 @@
+# LibTorch parts: src/flow, src/train -> lbb_flow; tools/lbb -> the `lbb` CLI.
+file(GLOB LBB_FLOW_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/*.cc ${PROJECT_SOURCE_DIR}/src/train/*.cc)
+add_library(lbb_flow STATIC ${LBB_FLOW_SOURCES})
+target_include_directories(lbb_flow PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(lbb_flow PUBLIC lbb_io ${TORCH_LIBRARIES})
+target_compile_definitions(lbb_flow PRIVATE
+  LBB_DEFAULT_MODEL="${PROJECT_SOURCE_DIR}/models/fmnist.lbbm")
+
+file(GLOB LBB_CLI_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/*.cc)
+add_executable(lbb ${LBB_CLI_SOURCES})
+target_link_libraries(lbb PRIVATE lbb_flow CLI11::CLI11)
+target_compile_definitions(lbb PRIVATE
+  LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
+
+if(LBB_BUILD_TESTS)
+  file(GLOB LBB_FLOW_TESTS ${PROJECT_SOURCE_DIR}/tests/flow_*_test.cc)
+  foreach(src ${LBB_FLOW_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    lbb_add_test(${name} SOURCES ${src} LIBS lbb_flow)
+  endforeach()
+endif()
+
+if(LBB_BUILD_BENCH)
+  add_executable(bench_flow ${PROJECT_SOURCE_DIR}/bench/bench_flow.cc)
+  target_link_libraries(bench_flow PRIVATE lbb_flow)
+  target_compile_definitions(bench_flow PRIVATE
+    LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
+endif()

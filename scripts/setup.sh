@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lbb needs (as root, or through sudo) and builds it in build/.
+#   scripts/setup.sh            packages + Release build of everything
+#   LBB_SKIP_APT=1 scripts/setup.sh   build only
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages=(
+  build-essential cmake pkg-config
+  libtorch-dev libopenblas0-pthread     # LibTorch (CPU); OpenBLAS instead of the slow reference BLAS
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpng-dev zlib1g-dev
+  dataset-fashion-mnist                 # /usr/share/datasets/fashion-mnist
+  clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh
+)
+if [[ "${LBB_SKIP_APT:-0}" != 1 ]]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    [[ "$p" == \#* ]] && continue
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    sudo=""
+    [[ "$(id -u)" != 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$root/build" -j"$(nproc)"

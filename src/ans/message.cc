@@ -1,0 +1,148 @@
+#include "ans/message.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace lbb {
+
+namespace {
+// Initial head: 2^95 plus 95 fixed pseudo-random bits, so that a bits-back pop from a fresh
+// message draws from a random-looking slot instead of slot 0 (which would select the lowest bin).
+constexpr u128 kInitialHead =
+    ans::kLower | (u128{0x3C6EF372u} << 64) | u128{0xA54FF53A5F1D36F1ull};
+
+// Serialised form (all integers little-endian):
+//   byte 0      : kTag (format version of the message encoding)
+//   LEB128      : borrowed (≤ 10 bytes, canonical)
+//   16 bytes    : head (low word first)
+//   4·N bytes   : the word stack (32-bit words), bottom first
+//   4 bytes     : CRC-32C of everything before it
+constexpr uint8_t kTag = 0xA1;
+constexpr size_t kCrcBytes = 4;
+
+void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+[[noreturn]] void fail(const std::string& why) {
+  throw MessageFormatError("Message::from_bytes: " + why);
+}
+
+uint32_t crc_table_entry(uint32_t b) {
+  for (int k = 0; k < 8; ++k) b = (b & 1) ? (b >> 1) ^ 0x82F63B78u : (b >> 1);
+  return b;
+}
+struct CrcTable {
+  uint32_t t[256];
+  CrcTable() {
+    for (uint32_t i = 0; i < 256; ++i) t[i] = crc_table_entry(i);
+  }
+};
+}  // namespace
+
+uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc) {
+  static const CrcTable table;
+  crc = ~crc;
+  for (size_t i = 0; i < size; ++i) crc = table.t[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+Message::Message() : head_(kInitialHead) {}
+
+ans::Word Message::borrow_word() {
+  ++borrowed_;
+  if (borrowed_ > max_borrowed_) max_borrowed_ = borrowed_;
+  return ans::aux_word(borrowed_);
+}
+
+void Message::throw_bad_push(uint64_t start, uint64_t freq) {
+  std::ostringstream os;
+  os << "Message::push: invalid interval start=" << start << " freq=" << freq
+     << " (need 1 <= freq <= 2^63 and start + freq <= 2^63)";
+  throw CodingError(os.str());
+}
+
+void Message::throw_bad_pop(uint64_t start, uint64_t freq) {
+  std::ostringstream os;
+  os << "Message::pop: interval start=" << start << " freq=" << freq
+     << " does not contain the slot (the model's find() and interval() disagree)";
+  throw CodingError(os.str());
+}
+
+double Message::bits() const {
+  const double hi = static_cast<double>(static_cast<uint64_t>(head_ >> 64));
+  const double lo = static_cast<double>(static_cast<uint64_t>(head_));
+  const double h = hi * 18446744073709551616.0 + lo;
+  const double w = static_cast<double>(words_.size()) - static_cast<double>(borrowed_);
+  return 32.0 * w + std::log2(h);
+}
+
+std::vector<uint8_t> Message::to_bytes() const {
+  std::vector<uint8_t> out;
+  out.reserve(1 + 10 + 16 + 4 * words_.size() + kCrcBytes);
+  out.push_back(kTag);
+  uint64_t b = borrowed_;
+  do {
+    uint8_t byte = b & 0x7F;
+    b >>= 7;
+    if (b) byte |= 0x80;
+    out.push_back(byte);
+  } while (b);
+  put_u64(out, static_cast<uint64_t>(head_));
+  put_u64(out, static_cast<uint64_t>(head_ >> 64));
+  for (ans::Word w : words_)
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(w >> (8 * i)));
+  const uint32_t crc = crc32c(out.data(), out.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
+  return out;
+}
+
+Message Message::from_bytes(const uint8_t* data, size_t size) {
+  if (size < 1 + 1 + 16 + kCrcBytes || data == nullptr) fail("input too short (truncated?)");
+  if (data[0] != kTag) fail("unknown message tag");
+  // CRC first: any corruption of the body is reported as such.
+  const size_t body = size - kCrcBytes;
+  uint32_t stored = 0;
+  for (int i = 0; i < 4; ++i) stored |= uint32_t{data[body + i]} << (8 * i);
+  if (crc32c(data, body) != stored) fail("checksum mismatch (corrupt or truncated input)");
+
+  size_t pos = 1;
+  uint64_t borrowed = 0;
+  for (int shift = 0;; shift += 7) {
+    if (pos >= body) fail("truncated borrow counter");
+    if (shift > 63) fail("borrow counter too long");
+    const uint8_t byte = data[pos++];
+    const uint64_t part = byte & 0x7F;
+    if (shift == 63 && part > 1) fail("borrow counter overflows 64 bits");
+    borrowed |= part << shift;
+    if (!(byte & 0x80)) {
+      if (byte == 0 && shift > 0) fail("non-canonical borrow counter");
+      break;
+    }
+  }
+  if (body - pos < 16) fail("truncated head");
+  const uint64_t lo = get_u64(data + pos);
+  const uint64_t hi = get_u64(data + pos + 8);
+  pos += 16;
+  const u128 head = (u128{hi} << 64) | lo;
+  if (head < ans::kLower || (head >> 127) != 0) fail("head outside [2^95, 2^127)");
+  if ((body - pos) % 4 != 0) fail("word stack length is not a multiple of 4 bytes");
+
+  Message m;
+  m.head_ = head;
+  m.borrowed_ = borrowed;
+  m.max_borrowed_ = borrowed;
+  m.words_.resize((body - pos) / 4);
+  for (size_t i = 0; i < m.words_.size(); ++i) {
+    const uint8_t* p = data + pos + 4 * i;
+    m.words_[i] = static_cast<ans::Word>(p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24));
+  }
+  return m;
+}
+
+}  // namespace lbb

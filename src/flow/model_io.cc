@@ -1,0 +1,90 @@
+#include "flow/model_io.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "io/errors.h"
+
+#ifndef LBB_DEFAULT_MODEL
+#define LBB_DEFAULT_MODEL "models/fmnist.lbbm"
+#endif
+
+namespace lbb {
+
+namespace {
+
+std::vector<std::pair<std::string, Tensor>> named_state(FlowModel& model) {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (const auto& p : model->named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : model->named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+TensorArchive model_to_archive(FlowModel& model, const std::string& prefix) {
+  TensorArchive a;
+  for (auto& [name, t] : named_state(model)) {
+    Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    NamedTensor nt;
+    nt.name = prefix + name;
+    nt.shape.assign(c.sizes().begin(), c.sizes().end());
+    nt.data.resize(c.numel());
+    std::memcpy(nt.data.data(), c.data_ptr<float>(), c.numel() * sizeof(float));
+    a.tensors.push_back(std::move(nt));
+  }
+  return a;
+}
+
+void load_model_tensors(FlowModel& model, const TensorArchive& archive, const std::string& origin,
+                        const std::string& prefix) {
+  std::map<std::string, const NamedTensor*> by_name;
+  for (const auto& t : archive.tensors) by_name[t.name] = &t;
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : named_state(model)) {
+    auto it = by_name.find(prefix + name);
+    if (it == by_name.end())
+      throw InputError(origin + ": model file has no tensor `" + prefix + name +
+                       "` (saved by another architecture?)");
+    const NamedTensor& nt = *it->second;
+    if (std::vector<int64_t>(t.sizes().begin(), t.sizes().end()) != nt.shape)
+      throw InputError(origin + ": tensor `" + nt.name + "` has the wrong shape");
+    Tensor src = torch::from_blob(const_cast<float*>(nt.data.data()), t.sizes(), torch::kFloat32);
+    t.copy_(src.to(t.scalar_type()));
+  }
+}
+
+void save_model(const std::string& path, FlowModel& model,
+                const std::map<std::string, std::string>& meta) {
+  TensorArchive a = model_to_archive(model);
+  a.meta = meta;
+  a.meta["format"] = "lbb-model";
+  a.meta["config"] = to_text(model->config);
+  save_archive(path, a);
+}
+
+LoadedModel load_model(const std::string& path) {
+  LoadedModel m;
+  m.archive = load_archive(path);
+  auto fmt = m.archive.meta.find("format");
+  auto cfg = m.archive.meta.find("config");
+  if (fmt == m.archive.meta.end() || fmt->second != "lbb-model" || cfg == m.archive.meta.end())
+    throw InputError(path + ": not an lbb model file");
+  FlowConfig config;
+  try {
+    config = parse_flow_config(cfg->second, path + " (config)");
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+  m.model = FlowModel(config);
+  load_model_tensors(m.model, m.archive, path);
+  m.model->eval();
+  return m;
+}
+
+std::string default_model_path() {
+  const char* env = std::getenv("LBB_MODEL");
+  return env && *env ? env : LBB_DEFAULT_MODEL;
+}
+
+}  // namespace lbb

@@ -1,0 +1,228 @@
+// PNG decoding/encoding with libpng's classic API.
+//
+// libpng reports errors by longjmp. The functions that call setjmp below hold only
+// trivially destructible locals and touch no C++ objects after a longjmp, so no
+// destructor is ever skipped; the C++ side allocates buffers before and checks the
+// result after.
+#include <png.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "io/errors.h"
+#include "io/image_files.h"
+
+namespace lbb {
+namespace {
+
+// State shared with the libpng callbacks while reading.
+struct PngReadIo {
+  const uint8_t* data;  // the whole file
+  size_t size;
+  size_t pos;            // invariant: pos <= size; next byte handed to libpng
+  bool ran_out;          // set when libpng asked for bytes past the end (truncated file)
+  char message[256];     // last libpng error message
+};
+
+void on_read_error(png_structp png, png_const_charp msg) {
+  auto* io = static_cast<PngReadIo*>(png_get_error_ptr(png));
+  std::snprintf(io->message, sizeof(io->message), "%s", msg ? msg : "unknown error");
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}
+
+void on_read(png_structp png, png_bytep out, size_t count) {
+  auto* io = static_cast<PngReadIo*>(png_get_io_ptr(png));
+  if (io->size - io->pos < count) {
+    io->ran_out = true;
+    png_error(png, "unexpected end of file");
+  }
+  std::memcpy(out, io->data + io->pos, count);
+  io->pos += count;
+}
+
+struct PngHeader {
+  png_uint_32 width;
+  png_uint_32 height;
+  int bit_depth;
+  int color_type;
+  bool has_transparency;  // a tRNS chunk (colour-key transparency) is present
+};
+
+// Returns 0, or 1 after a libpng error (message in the PngReadIo).
+int read_header(png_structp png, png_infop info, PngHeader* header) {
+  if (setjmp(png_jmpbuf(png))) return 1;
+  png_read_info(png, info);
+  int interlace = 0;
+  png_get_IHDR(png, info, &header->width, &header->height, &header->bit_depth,
+               &header->color_type, &interlace, nullptr, nullptr);
+  header->has_transparency = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+  return 0;
+}
+
+// Reads all rows (handling interlacing) and the rest of the file up to IEND.
+int read_rows(png_structp png, png_infop info, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return 1;
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  png_read_image(png, rows);
+  png_read_end(png, nullptr);
+  return 0;
+}
+
+struct ReadStructs {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~ReadStructs() { png_destroy_read_struct(&png, info ? &info : nullptr, nullptr); }
+};
+
+const char* const kSupported = " not supported (8-bit grayscale or RGB only)";
+
+// State shared with the libpng callbacks while writing.
+struct PngWriteIo {
+  uint8_t* buffer;    // malloc'ed output; owned by the caller
+  size_t size;        // bytes written so far; invariant: size <= capacity
+  size_t capacity;
+  char message[256];  // last libpng error message
+};
+
+void on_write_error(png_structp png, png_const_charp msg) {
+  auto* io = static_cast<PngWriteIo*>(png_get_error_ptr(png));
+  std::snprintf(io->message, sizeof(io->message), "%s", msg ? msg : "unknown error");
+  png_longjmp(png, 1);
+}
+
+void on_write(png_structp png, png_bytep data, size_t count) {
+  auto* io = static_cast<PngWriteIo*>(png_get_io_ptr(png));
+  if (io->capacity - io->size < count) {
+    size_t capacity = io->capacity * 2 + count + 4096;
+    void* grown = std::realloc(io->buffer, capacity);
+    if (grown == nullptr) png_error(png, "out of memory");
+    io->buffer = static_cast<uint8_t*>(grown);
+    io->capacity = capacity;
+  }
+  std::memcpy(io->buffer + io->size, data, count);
+  io->size += count;
+}
+
+void on_flush(png_structp) {}
+
+int write_rows(png_structp png, png_infop info, png_uint_32 width, png_uint_32 height,
+               int color_type, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return 1;
+  png_set_IHDR(png, info, width, height, 8, color_type, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  png_write_image(png, rows);
+  png_write_end(png, nullptr);
+  return 0;
+}
+
+struct WriteStructs {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  PngWriteIo io{nullptr, 0, 0, {0}};
+  ~WriteStructs() {
+    png_destroy_write_struct(&png, info ? &info : nullptr);
+    std::free(io.buffer);
+  }
+};
+
+}  // namespace
+
+ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
+  if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0) {
+    throw InputError(name + ": not a PNG file");
+  }
+  PngReadIo io{bytes.data(), bytes.size(), 0, false, {0}};
+  ReadStructs s;
+  s.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_read_error, on_warning);
+  if (s.png == nullptr) throw std::bad_alloc();
+  s.info = png_create_info_struct(s.png);
+  if (s.info == nullptr) throw std::bad_alloc();
+  png_set_read_fn(s.png, &io, on_read);
+
+  auto corrupt = [&]() {
+    if (io.ran_out) return InputError(name + ": truncated PNG (unexpected end of file)");
+    return InputError(name + ": corrupt PNG (" + io.message + ")");
+  };
+  PngHeader header{};
+  if (read_header(s.png, s.info, &header) != 0) throw corrupt();
+
+  switch (header.color_type) {
+    case PNG_COLOR_TYPE_PALETTE:
+      throw InputError(name + ": palette PNG" + kSupported);
+    case PNG_COLOR_TYPE_GRAY_ALPHA:
+      throw InputError(name + ": grayscale+alpha PNG" + kSupported);
+    case PNG_COLOR_TYPE_RGB_ALPHA:
+      throw InputError(name + ": RGBA PNG" + kSupported);
+    case PNG_COLOR_TYPE_GRAY:
+    case PNG_COLOR_TYPE_RGB:
+      break;
+    default:
+      throw InputError(name + ": PNG color type " + std::to_string(header.color_type) +
+                       kSupported);
+  }
+  if (header.bit_depth != 8) {
+    throw InputError(name + ": " + std::to_string(header.bit_depth) + "-bit PNG" + kSupported);
+  }
+  // Colour-key transparency is alpha in disguise; dropping it would not round-trip.
+  if (header.has_transparency) {
+    throw InputError(name + ": PNG with transparency (tRNS chunk)" + kSupported);
+  }
+  const uint32_t c = header.color_type == PNG_COLOR_TYPE_RGB ? 3 : 1;
+  const uint32_t h = header.height, w = header.width;
+  if (uint64_t{c} * h * w > kMaxImageSamples) {
+    throw InputError(name + ": PNG of " + std::to_string(w) + "x" + std::to_string(h) +
+                     " pixels is too large");
+  }
+
+  std::vector<uint8_t> interleaved(size_t{c} * h * w);  // HWC, as PNG stores it
+  std::vector<png_bytep> rows(h);
+  for (uint32_t y = 0; y < h; ++y) rows[y] = interleaved.data() + size_t{y} * w * c;
+  if (read_rows(s.png, s.info, rows.data()) != 0) throw corrupt();
+
+  ImageSet set;
+  set.n = 1;
+  set.c = c;
+  set.h = h;
+  set.w = w;
+  set.names.push_back(name);
+  set.pixels.resize(interleaved.size());
+  const size_t plane = size_t{h} * w;
+  for (size_t p = 0; p < plane; ++p) {
+    for (uint32_t k = 0; k < c; ++k) set.pixels[k * plane + p] = interleaved[p * c + k];
+  }
+  return set;
+}
+
+std::vector<uint8_t> encode_png(uint32_t c, uint32_t h, uint32_t w, const uint8_t* pixels) {
+  if ((c != 1 && c != 3) || h == 0 || w == 0 || h > 0x7fffffffu || w > 0x7fffffffu) {
+    throw std::invalid_argument("encode_png: need c in {1,3} and 0 < h, w < 2^31");
+  }
+  const size_t plane = size_t{h} * w;
+  std::vector<uint8_t> interleaved(plane * c);
+  for (size_t p = 0; p < plane; ++p) {
+    for (uint32_t k = 0; k < c; ++k) interleaved[p * c + k] = pixels[k * plane + p];
+  }
+  std::vector<png_bytep> rows(h);
+  for (uint32_t y = 0; y < h; ++y) rows[y] = interleaved.data() + size_t{y} * w * c;
+
+  WriteStructs s;
+  s.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s.io, on_write_error, on_warning);
+  if (s.png == nullptr) throw std::bad_alloc();
+  s.info = png_create_info_struct(s.png);
+  if (s.info == nullptr) throw std::bad_alloc();
+  png_set_write_fn(s.png, &s.io, on_write, on_flush);
+  const int color_type = c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
+  if (write_rows(s.png, s.info, w, h, color_type, rows.data()) != 0) {
+    throw std::runtime_error(std::string("encode_png: libpng: ") + s.io.message);
+  }
+  return std::vector<uint8_t>(s.io.buffer, s.io.buffer + s.io.size);
+}
+
+}  // namespace lbb

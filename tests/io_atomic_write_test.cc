@@ -1,0 +1,75 @@
+// Writers are atomic: success replaces the target whole; failure leaves no file behind.
+#include <gtest/gtest.h>
+
+#include "io/errors.h"
+#include "io/file_bytes.h"
+#include "io/images.h"
+#include "io/tensor_archive.h"
+#include "io_test_util.h"
+
+namespace lbb {
+namespace {
+
+using test::TempDir;
+
+void expect_io_error(const std::function<void()>& fn, const std::string& path) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected IoError for " << path;
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+ImageSet tiny_set() {
+  ImageSet set;
+  set.n = 1;
+  set.c = 1;
+  set.h = 2;
+  set.w = 2;
+  set.pixels = {1, 2, 3, 4};
+  set.names = {"tiny"};
+  return set;
+}
+
+TEST(IoAtomicWrite, ReplacesExistingFile) {
+  TempDir dir;
+  const std::string path = dir.file("f.bin");
+  test::write_text(path, "old contents that are longer");
+  write_file_atomic(path, std::vector<uint8_t>{'n', 'e', 'w'});
+  EXPECT_EQ(test::read_raw(path), (std::vector<uint8_t>{'n', 'e', 'w'}));
+  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"f.bin"});
+}
+
+TEST(IoAtomicWrite, MissingDirectoryFailsCleanly) {
+  TempDir dir;
+  const std::string path = dir.file("no/such/dir/out.png");
+  const ImageSet set = tiny_set();
+  expect_io_error([&] { write_png(path, 1, 2, 2, set.pixels.data()); }, path);
+  expect_io_error([&] { write_idx(path, set); }, path);
+  expect_io_error([&] { write_png_grid(path, set, 1); }, path);
+  expect_io_error([&] { save_archive(path, TensorArchive{}); }, path);
+  EXPECT_TRUE(test::list_dir(dir.path()).empty());
+}
+
+TEST(IoAtomicWrite, FailedRenameRemovesTemporary) {
+  TempDir dir;
+  // The target is a non-empty directory: the temporary is written, the rename fails.
+  const std::string path = dir.file("taken");
+  std::filesystem::create_directory(path);
+  test::write_text(path + "/keep", "x");
+  expect_io_error([&] { write_png(path, 1, 2, 2, tiny_set().pixels.data()); }, path);
+  expect_io_error([&] { save_archive(path, TensorArchive{}); }, path);
+  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"taken"});
+  EXPECT_EQ(test::list_dir(path), std::vector<std::string>{"keep"});
+}
+
+TEST(IoAtomicWrite, OutputDirectoryBlockedByFile) {
+  TempDir dir;
+  test::write_text(dir.file("out"), "a file, not a directory");
+  expect_io_error([&] { write_image_set_pngs(dir.file("out"), tiny_set()); }, dir.file("out"));
+  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"out"});
+}
+
+}  // namespace
+}  // namespace lbb

@@ -1,0 +1,66 @@
+// lbb train --data D --out MODEL [--config C] [--minutes T | --steps S] [--resume] [--threads N]
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "flow/flow_model.h"
+#include "io/images.h"
+#include "train/trainer.h"
+
+#ifndef LBB_DEFAULT_CONFIG
+#define LBB_DEFAULT_CONFIG "configs/fmnist_flowpp.cfg"
+#endif
+
+namespace lbb {
+
+void add_train_command(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> data;
+    std::string out, config = LBB_DEFAULT_CONFIG, eval_data;
+    double minutes = 0, lr = 0, checkpoint_minutes = 10;
+    int64_t steps = 0, batch = 0;
+    bool resume = false;
+    int threads = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a flow model by maximum likelihood");
+  cmd->add_option("--data", args->data, "Training images: fmnist:train[:N], an IDX file, PNG/PGM/PPM files or directories")
+      ->required();
+  cmd->add_option("--out,-o", args->out, "Model file to write (the checkpoint goes to MODEL.ckpt)")->required();
+  cmd->add_option("--config,-c", args->config, "Architecture config file")->capture_default_str();
+  auto* minutes = cmd->add_option("--minutes", args->minutes, "Stop after this many minutes");
+  auto* steps = cmd->add_option("--steps", args->steps, "Stop at this total number of steps");
+  cmd->add_flag("--resume", args->resume, "Continue from MODEL.ckpt");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--lr", args->lr, "Learning rate (default: the config's)");
+  cmd->add_option("--batch", args->batch, "Batch size (default: the config's)");
+  cmd->add_option("--eval-data", args->eval_data, "Images evaluated (EMA weights) at every checkpoint");
+  cmd->add_option("--checkpoint-minutes", args->checkpoint_minutes, "Minutes between checkpoints")
+      ->capture_default_str();
+  (void)minutes, (void)steps;
+  cmd->callback([args] {
+    if (args->minutes <= 0 && args->steps <= 0)
+      throw CLI::ValidationError("train", "give --minutes or --steps");
+    set_threads(args->threads);
+    FlowConfig config = load_flow_config(args->config);
+    ImageSet data = load_images(args->data);
+    std::unique_ptr<ImageSet> eval;
+    if (!args->eval_data.empty()) eval = std::make_unique<ImageSet>(load_images({args->eval_data}));
+    FlowModel probe(config);
+    std::fprintf(stderr, "training on %u images %ux%ux%u, %lld parameters, %d threads\n", data.n,
+                 data.c, data.h, data.w, static_cast<long long>(parameter_count(*probe)),
+                 torch::get_num_threads());
+    TrainOptions opt;
+    opt.out = args->out;
+    opt.minutes = args->minutes;
+    opt.steps = args->steps;
+    opt.resume = args->resume;
+    opt.lr = args->lr;
+    opt.batch = args->batch;
+    opt.checkpoint_minutes = args->checkpoint_minutes;
+    opt.eval_set = eval.get();
+    train(config, data, opt);
+  });
+}
+
+}  // namespace lbb
