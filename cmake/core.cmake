@@ -8,6 +8,7 @@ add_library(lbb_core STATIC
   src/model/discretized.cc
   src/model/categorical.cc
   src/model/linear_ar_gaussian.cc
+  src/model/context_image_model.cc
   src/codec/parallel.cc
 )
 target_include_directories(lbb_core PUBLIC ${PROJECT_SOURCE_DIR}/src)
@@ -43,4 +44,9 @@ endif()
 if(LBB_BUILD_BENCH)
   add_executable(bench_gaussian_coding bench/bench_gaussian_coding.cc)
   target_link_libraries(bench_gaussian_coding PRIVATE lbb_core)
+endif()
+
+if(LBB_BUILD_TESTS)
+  # Needs the io library for Fashion-MNIST.
+  lbb_add_test(model_context_image_test SOURCES tests/model_context_image_test.cc LIBS lbb_core lbb_io)
 endif()

@@ -26,3 +26,10 @@ if(LBB_BUILD_BENCH)
   target_compile_definitions(bench_flow PRIVATE
     LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
 endif()
+
+if(LBB_BUILD_TESTS)
+  # The CLI run as a user would (needs no LibTorch itself).
+  lbb_add_test(cli_test SOURCES ${PROJECT_SOURCE_DIR}/tests/cli_test.cc LIBS lbb_io)
+  target_compile_definitions(cli_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>")
+  add_dependencies(cli_test lbb)
+endif()
