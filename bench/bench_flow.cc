@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "flow/flow_model.h"
+#include "train/threads.h"
 
 #ifndef LBB_DEFAULT_CONFIG
 #define LBB_DEFAULT_CONFIG "configs/fmnist_flowpp.cfg"
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  torch::set_num_threads(threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()));
+  configure_threads(threads);
   FlowConfig cfg = load_flow_config(config_path);
   FlowModel model(cfg);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Build fuzz_message with clang (-fsanitize=fuzzer,address,undefined) in build-fuzz/ and run it
-# for a bounded time.  Exits non-zero if the fuzzer finds a crash, leak, UB or failed check.
+# Build the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined) in build-fuzz/ and
+# run each for a bounded time: fuzz_message (Message::from_bytes + coding) and fuzz_container
+# (parse_container), SECONDS split between them.  Exits non-zero if a fuzzer finds a crash, leak,
+# UB or failed check.
 #
 # usage: fuzz/run_fuzz.sh [SECONDS=60]
+# env:   LBB_FUZZ_JOBS (build parallelism, default 1), LBB_FUZZ_BUILD_DIR (default build-fuzz)
 # Debian packages needed: clang (clang-14) and libclang-rt-14-dev (libFuzzer + sanitizer runtimes),
 # plus the project's usual build deps (cmake, make, libgtest-dev, libpng-dev, zlib1g-dev).
 set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${root}/build-fuzz"
+build="${LBB_FUZZ_BUILD_DIR:-${root}/build-fuzz}"
 cc="$(command -v clang || command -v clang-14 || true)"
 cxx="$(command -v clang++ || command -v clang++-14 || true)"
 if [[ -z "${cc}" || -z "${cxx}" ]]; then
@@ -18,13 +21,30 @@ fi
 cmake -S "${root}" -B "${build}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="${cc}" -DCMAKE_CXX_COMPILER="${cxx}" \
   -DLBB_WITH_TORCH=OFF -DLBB_BUILD_TESTS=OFF -DLBB_BUILD_BENCH=OFF -DLBB_BUILD_FUZZ=ON >/dev/null
-cmake --build "${build}" --target fuzz_message -j"${LBB_FUZZ_JOBS:-1}"
-corpus="${build}/corpus"
+cmake --build "${build}" --target fuzz_message fuzz_container -j"${LBB_FUZZ_JOBS:-1}"
+
 artifacts="${build}/artifacts/"
-mkdir -p "${corpus}" "${artifacts}"
-# Seed: an empty message plus a few operations, so the fuzzer starts past from_bytes.
-printf '\x00\x00\x00\x10\x20\x30\x40\x50\x60\x70\x80\x01\x02\x03\x04' >"${corpus}/seed_ops"
+mkdir -p "${artifacts}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
-"${build}/fuzz_message" -max_total_time="${seconds}" -timeout=10 -rss_limit_mb=2048 \
+first=$(( (seconds + 1) / 2 ))
+second=$(( seconds - first > 0 ? seconds - first : 1 ))
+
+# fuzz_message.  Seed: an empty message plus a few operations, so the fuzzer starts past from_bytes.
+corpus="${build}/corpus"
+mkdir -p "${corpus}"
+printf '\x00\x00\x00\x10\x20\x30\x40\x50\x60\x70\x80\x01\x02\x03\x04' >"${corpus}/seed_ops"
+"${build}/fuzz_message" -max_total_time="${first}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=4096 -artifact_prefix="${artifacts}" -print_final_stats=1 "${corpus}"
+
+# fuzz_container.  The first byte picks the mode (0 as is, 1 CRC fixed up, 2 structured); seeds
+# are valid containers (one stream 1x1x28x28; three streams 3x3x8x8 with an empty stream).
+corpus="${build}/corpus_container"
+mkdir -p "${corpus}"
+one='\x4c\x42\x42\x01\x78\x56\x34\x12\x01\x01\x1c\x1c\x20\x0e\x01\x14\xbe\xba\xfe\xca\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x4a\x49\x5d\x38'
+three='\x4c\x42\x42\x01\x78\x56\x34\x12\x03\x03\x08\x08\x20\x0e\x03\x02\x00\x02\x00\x05\xbe\xba\xfe\xca\x01\x02\x00\x01\x02\x03\x04\x06\xa0\xd2\xa5'
+printf "\\x00${one}" >"${corpus}/seed_one"
+printf "\\x01${three}" >"${corpus}/seed_three"
+printf '\x02\x78\x56\x34\x12\x00\x1b\x00\x1b\x00\x01\x00\x00\x00\x20\x00\x00\x00\x00' >"${corpus}/seed_structured"
+"${build}/fuzz_container" -max_total_time="${second}" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=8192 -artifact_prefix="${artifacts}container-" -print_final_stats=1 "${corpus}"

@@ -33,7 +33,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
   cmd->callback([args] {
-    set_threads(args->threads);
+    configure_threads(args->threads);
     const std::string path = args->model.empty() ? default_model_path() : args->model;
     LoadedModel loaded = load_model(path);
     ImageSet data = load_images(args->data);

@@ -27,7 +27,7 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
   cmd->callback([args] {
-    set_threads(args->threads);
+    configure_threads(args->threads);
     LoadedModel loaded = load_model(args->model.empty() ? default_model_path() : args->model);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(args->seed);
     torch::Tensor x = loaded.model->sample(args->n, args->temperature, gen).contiguous();

@@ -41,7 +41,7 @@ void add_train_command(CLI::App& app) {
   cmd->callback([args] {
     if (args->minutes <= 0 && args->steps <= 0)
       throw CLI::ValidationError("train", "give --minutes or --steps");
-    set_threads(args->threads);
+    configure_threads(args->threads);
     FlowConfig config = load_flow_config(args->config);
     ImageSet data = load_images(args->data);
     std::unique_ptr<ImageSet> eval;

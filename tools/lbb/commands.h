@@ -3,14 +3,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "train/threads.h"
+
 namespace lbb {
 
-// Each returns the sub-command it added; main runs the callback it sets.
+// Each adds its sub-command with a callback that runs it.
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
-
-// Sets LibTorch's intra-op thread count (0 = all cores).
-void set_threads(int threads);
 
 }  // namespace lbb
