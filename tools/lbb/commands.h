@@ -11,5 +11,8 @@ namespace lbb {
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
+void add_compress_command(CLI::App& app);
+void add_decompress_command(CLI::App& app);
+void add_fit_direct_command(CLI::App& app);
 
 }  // namespace lbb

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   lbb::add_train_command(app);
   lbb::add_eval_command(app);
   lbb::add_sample_command(app);
+  lbb::add_compress_command(app);
+  lbb::add_decompress_command(app);
+  lbb::add_fit_direct_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

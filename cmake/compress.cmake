@@ -1,0 +1,13 @@
+# Torch-free coding path: local bits-back coding with the deterministic flow evaluator
+# (src/flow/flow_coder.cc) and the stream/container pipeline (src/flow/compression.cc).
+add_library(lbb_compress STATIC
+  ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
+  ${PROJECT_SOURCE_DIR}/src/flow/compression.cc)
+target_include_directories(lbb_compress PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(lbb_compress PUBLIC lbb_flow_det lbb_format lbb_core lbb_io Threads::Threads)
+# Encoder and decoder must compute the same bits: no FMA contraction, no fast-math.
+target_compile_options(lbb_compress PRIVATE -ffp-contract=off -fno-fast-math)
+
+if(LBB_BUILD_TESTS)
+  lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
+endif()

@@ -1,0 +1,392 @@
+#include "flow/flow_coder.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "flow/det_elementwise.h"
+#include "model/det_math.h"
+#include "model/discretized.h"
+#include "model/linear_ar_gaussian.h"
+#include "model/uniform.h"
+
+namespace lbb {
+
+namespace {
+
+constexpr int kLatentRangeBits = 8;  // intermediate values live on [−2^8, 2^8)
+
+// ---- elementwise local bits-back (DESIGN.md §4, thesis eqs. 3.23–3.27) ------------------------
+// An elementwise bijection b_i = f_i(a_i) is given by a functor with
+//   double forward(int64_t i, double a, double* log_deriv) const;   // f_i(a), log f_i'(a)
+//   double inverse(int64_t i, double b) const;                      // f_i⁻¹(b)
+// `pass` (nullable) marks elements that pass through unchanged (same grid on both sides).
+// Encoding walks i = 0, 1, … (pop b_i, push a_i); decoding walks back (pop a_i, push b_i).
+
+template <class Fn>
+void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
+                        const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (pass && pass[i]) {
+      b[i] = a[i];
+      continue;
+    }
+    double ld;
+    const double mean = fn.forward(i, a[i], &ld);
+    b[i] = gb.value(pop_gaussian(m, mean, sigma * det_exp(ld), gb));  // bits back
+    push_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
+  }
+}
+
+template <class Fn>
+void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
+                        const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+  for (int64_t i = n; i-- > 0;) {
+    if (pass && pass[i]) {
+      a[i] = b[i];
+      continue;
+    }
+    a[i] = ga.value(pop_gaussian(m, fn.inverse(i, b[i]), sigma, ga));
+    double ld;
+    const double mean = fn.forward(i, a[i], &ld);
+    push_gaussian(m, gb.index_of(b[i]), mean, sigma * det_exp(ld), gb);
+  }
+}
+
+struct PreprocessFn {  // y = logit(α + (1 − 2α)·v/256)
+  double alpha;
+  double forward(int64_t, double v, double* ld) const { return logit_pre_forward(v, alpha, ld); }
+  double inverse(int64_t, double y) const { return logit_pre_inverse(y, alpha); }
+};
+
+struct ActNormFn {  // y = (x + bias)·e^{logs}
+  const DetActNorm& l;
+  double forward(int64_t i, double x, double* ld) const {
+    *ld = l.logs[i];
+    return (x + l.bias[i]) * l.scale[i];
+  }
+  double inverse(int64_t i, double y) const { return y * l.inv_scale[i] - l.bias[i]; }
+};
+
+struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
+  const DetMixtureParams& p;
+  double forward(int64_t i, double x, double* ld) const { return mixture_forward(x, p.element(i), ld); }
+  double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i)); }
+};
+
+struct AffineFn {  // y = x·e^{ls} + shift
+  const DetAffineParams& p;
+  double forward(int64_t i, double x, double* ld) const {
+    if (ld) *ld = p.log_scale[i];
+    return affine_forward(x, p.exp_ls[i], p.shift[i]);
+  }
+  double inverse(int64_t i, double y) const { return affine_inverse(y, p.exp_neg_ls[i], p.shift[i]); }
+};
+
+// f = g⁻¹, log f'(a) = −log g'(g⁻¹(a)): the dequantizer's couplings, run from u towards ε.
+template <class Fn>
+struct InverseOf {
+  const Fn& g;
+  double forward(int64_t i, double a, double* ld) const {
+    const double x = g.inverse(i, a);
+    double g_ld;
+    g.forward(i, x, &g_ld);
+    *ld = -g_ld;
+    return x;
+  }
+  double inverse(int64_t i, double b) const {
+    double unused;
+    return g.forward(i, b, &unused);
+  }
+};
+
+struct LogitFn {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
+  double forward(int64_t, double u, double* ld) const {
+    *ld = -(det_log(u) + det_log1p(-u));
+    return sigmoid_inverse(u);
+  }
+  double inverse(int64_t, double t) const { return sigmoid_forward(t, nullptr); }
+};
+
+// Runs fn with the coupling's elementwise transform (mixture or affine), parameters computed
+// from the pass-through half of `cond` (the layer's input or output: they agree there).
+template <class Body>
+void with_coupling_fn(const DetCoupling& c, const double* cond, const double* ctx, DetScratch& s,
+                      const Body& body) {
+  if (c.kind == CouplingKind::kMixture) {
+    const DetMixtureParams p = c.mixture_params(cond, ctx, s);
+    body(MixtureFn{p});
+  } else {
+    const DetAffineParams p = c.affine_params(cond, ctx, s);
+    body(AffineFn{p});
+  }
+}
+
+void push_standard_normal(Message& m, const double* z, int64_t n, const GridSpec& g) {
+  for (int64_t i = n; i-- > 0;) push_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
+}
+
+void pop_standard_normal(Message& m, double* z, int64_t n, const GridSpec& g) {
+  for (int64_t i = 0; i < n; ++i) z[i] = g.value(pop_gaussian(m, 0.0, 1.0, g));
+}
+
+}  // namespace
+
+FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(model), params_(params) {
+  const int k = params.precision_bits;
+  if (k < 8 || k > 40)
+    throw std::invalid_argument("precision must be between 8 and 40 bits, got " + std::to_string(k));
+  if (!(params.sigma > 0 && params.sigma < 1))
+    throw std::invalid_argument("sigma must lie in (0, 1), got " + std::to_string(params.sigma));
+  data_grid_ = GridSpec{0.0, k, uint64_t{256} << k};
+  noise_grid_ = GridSpec{0.0, k, uint64_t{1} << k};
+  latent_grid_ = GridSpec{-det_pow2(kLatentRangeBits), k, uint64_t{1} << (kLatentRangeBits + 1 + k)};
+  // Algorithm 3.1 on C×C blocks: y ~ N(W x, σ² W Wᵀ) with the Cholesky factor of σ² W Wᵀ.
+  for (const DetLayer& layer : model.layers()) {
+    Inv1x1Factor f;
+    if (layer.kind == DetLayerKind::kInv1x1) {
+      const DetInv1x1& l = *layer.inv1x1;
+      std::vector<double> gram(l.c * l.c);
+      f.lower.resize(l.c * l.c);
+      scaled_gram(l.weight.data(), l.c, params.sigma, gram.data());
+      if (!cholesky_lower(gram.data(), l.c, f.lower.data()))
+        throw std::invalid_argument(layer.name + ": 1x1 convolution is numerically singular");
+    }
+    inv1x1_.push_back(std::move(f));
+  }
+}
+
+// ---- dequantization (Algorithm 3.4) ------------------------------------------------------------
+
+void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::vector<double>* u,
+                          DetScratch& s) const {
+  const int64_t d = model_.dims();
+  u->assign(d, 0.0);
+  const DetDequantizer* q = model_.dequantizer();
+  if (!q) {  // uniform dequantization: ū is k fresh bits per coordinate
+    const UniformModel uniform(noise_grid_.nbins);
+    for (int64_t i = 0; i < d; ++i) (*u)[i] = noise_grid_.value(pop_symbol(m, uniform));
+    return;
+  }
+  std::vector<double> centered(d);
+  for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
+  const std::vector<double> ctx = q->context(centered.data(), s);
+  // Decode path of the flow u → ε (sigmoid⁻¹, then the couplings' inverses): ε first.
+  std::vector<double> t(d), prev(d);
+  pop_standard_normal(m, t.data(), d, latent_grid_);
+  const double sigma = params_.sigma;
+  for (const DetCoupling& c : q->couplings) {  // t_{i-1} → t_i = T_i(t_{i-1}) with noise
+    prev.swap(t);
+    with_coupling_fn(c, prev.data(), ctx.data(), s, [&](const auto& fn) {
+      decode_elementwise(m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+                         InverseOf<std::decay_t<decltype(fn)>>{fn});
+    });
+  }
+  decode_elementwise(m, t.data(), u->data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+}
+
+void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u,
+                           DetScratch& s) const {
+  const int64_t d = model_.dims();
+  const DetDequantizer* q = model_.dequantizer();
+  if (!q) {
+    const UniformModel uniform(noise_grid_.nbins);
+    for (int64_t i = d; i-- > 0;) push_symbol(m, uniform, noise_grid_.index_of(u[i]));
+    return;
+  }
+  std::vector<double> centered(d);
+  for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
+  const std::vector<double> ctx = q->context(centered.data(), s);
+  std::vector<double> t(d), prev(d);
+  const double sigma = params_.sigma;
+  encode_elementwise(m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+  for (size_t i = q->couplings.size(); i-- > 0;) {
+    const DetCoupling& c = q->couplings[i];
+    with_coupling_fn(c, t.data(), ctx.data(), s, [&](const auto& fn) {
+      encode_elementwise(m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+                         InverseOf<std::decay_t<decltype(fn)>>{fn});
+    });
+    t.swap(prev);
+  }
+  push_standard_normal(m, t.data(), d, latent_grid_);
+}
+
+// ---- the main flow (compositional algorithm, §3.5.4.3) ------------------------------------------
+
+void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) const {
+  const int64_t d = model_.dims();
+  const double sigma = params_.sigma;
+  const GridSpec& lat = latent_grid_;
+  std::vector<double> cur(d), next(d);
+  encode_elementwise(m, v.data(), cur.data(), d, nullptr, data_grid_, lat,
+                     sigma, PreprocessFn{model_.config().logit_alpha});
+  const auto& layers = model_.layers();
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const DetLayer& layer = layers[li];
+    const int64_t n = layer.in.size();
+    next.resize(layer.out.size());
+    switch (layer.kind) {
+      case DetLayerKind::kActNorm:
+        encode_elementwise(m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        break;
+      case DetLayerKind::kCoupling: {
+        const DetCoupling& c = *layer.coupling;
+        with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
+          encode_elementwise(m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, fn);
+        });
+        break;
+      }
+      case DetLayerKind::kInv1x1: {  // Algorithm 3.1 on each pixel's C×C block
+        const DetInv1x1& l = *layer.inv1x1;
+        const int64_t c = l.c, plane = layer.in.plane();
+        std::vector<double> xp(c), mean(c), back(c), work(c);
+        std::vector<uint64_t> iy(c);
+        for (int64_t p = 0; p < plane; ++p) {
+          for (int64_t i = 0; i < c; ++i) xp[i] = cur[i * plane + p];
+          for (int64_t o = 0; o < c; ++o) {
+            double acc = 0;
+            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * xp[i];
+            mean[o] = acc;
+          }
+          pop_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
+          for (int64_t o = 0; o < c; ++o) next[o * plane + p] = lat.value(iy[o]);
+          for (int64_t i = 0; i < c; ++i) {
+            double acc = 0;
+            for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * next[o * plane + p];
+            back[i] = acc;
+          }
+          for (int64_t i = c; i-- > 0;) push_gaussian(m, lat.index_of(xp[i]), back[i], sigma, lat);
+        }
+        break;
+      }
+      case DetLayerKind::kSqueeze:
+        det_squeeze(cur.data(), layer.in, next.data());
+        break;
+      case DetLayerKind::kFactorOut: {  // push x2 with N(μ(x1), σ(x1)²); continue with x1
+        const DetFactorOut& f = *layer.factor_out;
+        const int64_t n1 = f.x1_shape().size(), n2 = f.z2_shape().size();
+        std::vector<double> mu(n2), log_sigma(n2);
+        f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
+        for (int64_t i = n2; i-- > 0;)
+          push_gaussian(m, lat.index_of(cur[n1 + i]), mu[i], det_exp(log_sigma[i]), lat);
+        std::copy(cur.begin(), cur.begin() + n1, next.begin());
+        break;
+      }
+    }
+    cur.swap(next);
+  }
+  push_standard_normal(m, cur.data(), static_cast<int64_t>(cur.size()), lat);
+}
+
+std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
+  const int64_t d = model_.dims();
+  const double sigma = params_.sigma;
+  const GridSpec& lat = latent_grid_;
+  const auto& layers = model_.layers();
+  const DetShape last = layers.empty() ? model_.base_shape() : layers.back().out;
+  std::vector<double> cur(last.size()), prev;
+  pop_standard_normal(m, cur.data(), last.size(), lat);
+  for (size_t li = layers.size(); li-- > 0;) {
+    const DetLayer& layer = layers[li];
+    const int64_t n = layer.in.size();
+    prev.assign(n, 0.0);
+    switch (layer.kind) {
+      case DetLayerKind::kActNorm:
+        decode_elementwise(m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        break;
+      case DetLayerKind::kCoupling: {
+        const DetCoupling& c = *layer.coupling;
+        with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
+          decode_elementwise(m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, fn);
+        });
+        break;
+      }
+      case DetLayerKind::kInv1x1: {
+        const DetInv1x1& l = *layer.inv1x1;
+        const int64_t c = l.c, plane = layer.in.plane();
+        std::vector<double> xp(c), mean(c), back(c), work(c);
+        std::vector<uint64_t> iy(c);
+        for (int64_t p = plane; p-- > 0;) {
+          for (int64_t i = 0; i < c; ++i) {
+            double acc = 0;
+            for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * cur[o * plane + p];
+            back[i] = acc;
+          }
+          for (int64_t i = 0; i < c; ++i) xp[i] = lat.value(pop_gaussian(m, back[i], sigma, lat));
+          for (int64_t o = 0; o < c; ++o) {
+            double acc = 0;
+            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * xp[i];
+            mean[o] = acc;
+            iy[o] = lat.index_of(cur[o * plane + p]);
+          }
+          push_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
+          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = xp[i];
+        }
+        break;
+      }
+      case DetLayerKind::kSqueeze:
+        det_unsqueeze(cur.data(), layer.in, prev.data());
+        break;
+      case DetLayerKind::kFactorOut: {
+        const DetFactorOut& f = *layer.factor_out;
+        const int64_t n1 = f.x1_shape().size(), n2 = f.z2_shape().size();
+        std::vector<double> mu(n2), log_sigma(n2);
+        f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
+        std::copy(cur.begin(), cur.begin() + n1, prev.begin());
+        for (int64_t i = 0; i < n2; ++i)
+          prev[n1 + i] = lat.value(pop_gaussian(m, mu[i], det_exp(log_sigma[i]), lat));
+        break;
+      }
+    }
+    cur.swap(prev);
+  }
+  std::vector<double> v(d);
+  decode_elementwise(m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma,
+                     PreprocessFn{model_.config().logit_alpha});
+  return v;
+}
+
+// ---- whole images --------------------------------------------------------------------------------
+
+void FlowCoder::encode(Message& m, const uint8_t* image, DetScratch& s, std::vector<double>* u_out) const {
+  const int64_t d = model_.dims();
+  std::vector<double> img(image, image + d), x_base(d), u;
+  model_.to_base(img.data(), x_base.data());
+  pop_noise(m, x_base, &u, s);
+  std::vector<double> v(d);
+  for (int64_t i = 0; i < d; ++i) v[i] = x_base[i] + u[i];  // exact: both on the 2^-k grid
+  encode_main(m, std::move(v), s);
+  if (u_out) *u_out = std::move(u);
+}
+
+void FlowCoder::decode(Message& m, uint8_t* image, DetScratch& s) const {
+  const int64_t d = model_.dims();
+  const std::vector<double> v = decode_main(m, s);
+  std::vector<double> x_base(d), u(d);
+  const int k = params_.precision_bits;
+  for (int64_t i = 0; i < d; ++i) {  // x° = ⌊x̄⌋, ū = x̄ − x° (exactly, through the grid index)
+    const uint64_t idx = data_grid_.index_of(v[i]);
+    x_base[i] = static_cast<double>(idx >> k);
+    u[i] = noise_grid_.value(idx & ((uint64_t{1} << k) - 1));
+  }
+  push_noise(m, x_base, u, s);
+  std::vector<double> img(d);
+  model_.from_base(x_base.data(), img.data());
+  for (int64_t i = 0; i < d; ++i) image[i] = static_cast<uint8_t>(img[i]);
+}
+
+double FlowCoder::theoretical_bits(const uint8_t* image, const std::vector<double>& u, DetScratch& s) const {
+  const int64_t d = model_.dims();
+  std::vector<double> img(image, image + d), x_base(d), v(d);
+  model_.to_base(img.data(), x_base.data());
+  double log_q = 0;
+  if (const DetDequantizer* q = model_.dequantizer()) {
+    std::vector<double> centered(d), eps(d);
+    for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
+    const std::vector<double> ctx = q->context(centered.data(), s);
+    log_q = q->inverse(u.data(), ctx.data(), eps.data(), s);
+  }
+  for (int64_t i = 0; i < d; ++i) v[i] = x_base[i] + u[i];
+  return model_.forward(v.data(), log_q, nullptr, s).bpd(d) * static_cast<double>(d);
+}
+
+}  // namespace lbb
