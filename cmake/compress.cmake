@@ -2,7 +2,8 @@
 # (src/flow/flow_coder.cc) and the stream/container pipeline (src/flow/compression.cc).
 add_library(lbb_compress STATIC
   ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
-  ${PROJECT_SOURCE_DIR}/src/flow/compression.cc)
+  ${PROJECT_SOURCE_DIR}/src/flow/compression.cc
+  ${PROJECT_SOURCE_DIR}/src/flow/black_box_coder.cc)
 target_include_directories(lbb_compress PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_compress PUBLIC lbb_flow_det lbb_format lbb_core lbb_io Threads::Threads)
 # Encoder and decoder must compute the same bits: no FMA contraction, no fast-math.

@@ -37,29 +37,6 @@ int resolve_threads(int threads, int work) {
   return std::max(1, std::min(threads > 0 ? threads : hw, work));
 }
 
-// Runs fn(s) for s in [0, count) on `threads` threads; rethrows the first exception.
-void for_each_parallel(int count, int threads, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto worker = [&] {
-    for (int s; (s = next++) < count;) {
-      try {
-        fn(s);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        next = count;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
 // Progress reports from worker threads, serialized.
 struct ProgressCounter {
   std::function<void(int64_t)> callback;
@@ -104,17 +81,21 @@ CodingModel load_coding_model(const std::string& path) {
   return m;
 }
 
-void add_direct_model(TensorArchive* archive, const ImageSet& images) {
+NamedTensor fit_direct_model_tensor(const ImageSet& images) {
   ContextImageModel direct = ContextImageModel::fit(images.pixels.data(), images.n, images.c, images.h, images.w);
   NamedTensor t;
   t.name = kDirectModelTensor;
   const auto& f = direct.frequencies();
   t.shape = {static_cast<int64_t>(f.size() / ContextImageModel::kSymbols), ContextImageModel::kSymbols};
   t.data.assign(f.begin(), f.end());  // integers ≤ 2^24: exact in float32
+  return t;
+}
+
+void add_direct_model(TensorArchive* archive, const ImageSet& images) {
   auto& ts = archive->tensors;
   ts.erase(std::remove_if(ts.begin(), ts.end(), [](const NamedTensor& x) { return x.name == kDirectModelTensor; }),
            ts.end());
-  ts.push_back(std::move(t));
+  ts.push_back(fit_direct_model_tensor(images));
 }
 
 Container compress_images(const CodingModel& model, const ImageSet& images,
@@ -142,9 +123,9 @@ Container compress_images(const CodingModel& model, const ImageSet& images,
   std::vector<CompressReport> per(streams);
   ProgressCounter progress{opt.progress};
 
-  for_each_parallel(static_cast<int>(streams), resolve_threads(opt.threads, streams), [&](int s) {
+  // One stream per task; DetFlowModel::parallel_images hands out tasks and per-thread scratch.
+  DetFlowModel::parallel_images(streams, resolve_threads(opt.threads, streams), [&](int64_t s, DetScratch& scratch) {
     const uint32_t first = stream_start(n, streams, s), last = stream_start(n, streams, s + 1);
-    DetScratch scratch;
     Message m;
     const double bits0 = m.bits();
     uint64_t direct = 0;
@@ -228,7 +209,7 @@ ImageSet decompress_images(const CodingModel& model, const Container& c, int thr
   for (uint32_t i = 0; i < out.n; ++i) out.names[i] = name + "#" + std::to_string(i);
   ProgressCounter progress{progress_fn};
   const uint32_t streams = static_cast<uint32_t>(c.streams.size());
-  for_each_parallel(static_cast<int>(streams), resolve_threads(threads, streams), [&](int s) {
+  DetFlowModel::parallel_images(streams, resolve_threads(threads, streams), [&](int64_t s, DetScratch& scratch) {
     const std::string where = name + ": stream " + std::to_string(s);
     uint64_t direct = 0;
     const size_t used = get_varint(c.streams[s], &direct);
@@ -240,8 +221,7 @@ ImageSet decompress_images(const CodingModel& model, const Container& c, int thr
       throw InputError(where + " is corrupt (" + e.what() + ")");
     }
     uint32_t first = 0;
-    for (int t = 0; t < s; ++t) first += c.stream_images[t];
-    DetScratch scratch;
+    for (int64_t t = 0; t < s; ++t) first += c.stream_images[t];
     try {
       for (uint32_t i = c.stream_images[s]; i-- > 0;) {
         uint8_t* img = out.image(first + i);

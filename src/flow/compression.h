@@ -34,6 +34,8 @@ struct CodingModel {
 CodingModel load_coding_model(const std::string& path);
 // Name of the direct model's tensor in a model file: frequencies as float32 integers.
 inline constexpr const char* kDirectModelTensor = "direct.frequencies";
+// The direct model fitted on `images`, as the tensor a model file stores.
+NamedTensor fit_direct_model_tensor(const ImageSet& images);
 // Adds (or replaces) the direct model fitted on `images` in a model archive.
 void add_direct_model(TensorArchive* archive, const ImageSet& images);
 

@@ -360,18 +360,24 @@ void FlowCoder::encode(Message& m, const uint8_t* image, DetScratch& s, std::vec
 
 void FlowCoder::decode(Message& m, uint8_t* image, DetScratch& s) const {
   const int64_t d = model_.dims();
-  const std::vector<double> v = decode_main(m, s);
-  std::vector<double> x_base(d), u(d);
-  const int k = params_.precision_bits;
-  for (int64_t i = 0; i < d; ++i) {  // x° = ⌊x̄⌋, ū = x̄ − x° (exactly, through the grid index)
-    const uint64_t idx = data_grid_.index_of(v[i]);
-    x_base[i] = static_cast<double>(idx >> k);
-    u[i] = noise_grid_.value(idx & ((uint64_t{1} << k) - 1));
-  }
+  std::vector<double> x_base, u;
+  split_data(decode_main(m, s), &x_base, &u);
   push_noise(m, x_base, u, s);
   std::vector<double> img(d);
   model_.from_base(x_base.data(), img.data());
   for (int64_t i = 0; i < d; ++i) image[i] = static_cast<uint8_t>(img[i]);
+}
+
+void FlowCoder::split_data(const std::vector<double>& v, std::vector<double>* x_base,
+                           std::vector<double>* u) const {
+  const int k = params_.precision_bits;
+  x_base->resize(v.size());
+  u->resize(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint64_t idx = data_grid_.index_of(v[i]);
+    (*x_base)[i] = static_cast<double>(idx >> k);
+    (*u)[i] = noise_grid_.value(idx & ((uint64_t{1} << k) - 1));
+  }
 }
 
 double FlowCoder::theoretical_bits(const uint8_t* image, const std::vector<double>& u, DetScratch& s) const {

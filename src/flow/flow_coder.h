@@ -49,15 +49,23 @@ class FlowCoder {
   // bound the coder should attain (DESIGN.md §3, theoretical_bpd).
   double theoretical_bits(const uint8_t* image, const std::vector<double>& u, DetScratch& scratch) const;
 
+  // Algorithm 3.4's dequantization half, for coders of x̄ = x° + ū (also BlackBoxCoder):
+  // pop_noise draws ū ~ q(u|x°) from m (the dequantizer flow's decode path; k fresh bits per
+  // coordinate for uniform dequantization); push_noise is its exact inverse. Base layout.
+  void pop_noise(Message& m, const std::vector<double>& x_base, std::vector<double>* u, DetScratch& s) const;
+  void push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u, DetScratch& s) const;
+  // x° = ⌊x̄⌋ and ū = x̄ − x° through the data grid's index (exact).
+  void split_data(const std::vector<double>& v, std::vector<double>* x_base, std::vector<double>* u) const;
+
   const DetFlowModel& model() const { return model_; }
   const CodingParams& params() const { return params_; }
+  const GridSpec& data_grid() const { return data_grid_; }
+  const GridSpec& latent_grid() const { return latent_grid_; }
 
  private:
   struct Inv1x1Factor {
     std::vector<double> lower;  // Cholesky factor of σ²·W·Wᵀ, row-major C×C
   };
-  void pop_noise(Message& m, const std::vector<double>& x_base, std::vector<double>* u, DetScratch& s) const;
-  void push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u, DetScratch& s) const;
   void encode_main(Message& m, std::vector<double> v, DetScratch& s) const;
   std::vector<double> decode_main(Message& m, DetScratch& s) const;
 

@@ -55,8 +55,9 @@ void load_model_tensors(FlowModel& model, const TensorArchive& archive, const st
 }
 
 void save_model(const std::string& path, FlowModel& model,
-                const std::map<std::string, std::string>& meta) {
+                const std::map<std::string, std::string>& meta, const std::vector<NamedTensor>& extra) {
   TensorArchive a = model_to_archive(model);
+  a.tensors.insert(a.tensors.end(), extra.begin(), extra.end());
   a.meta = meta;
   a.meta["format"] = "lbb-model";
   a.meta["config"] = to_text(model->config);

@@ -18,9 +18,11 @@ TensorArchive model_to_archive(FlowModel& model, const std::string& prefix = "")
 void load_model_tensors(FlowModel& model, const TensorArchive& archive, const std::string& origin,
                         const std::string& prefix = "");
 
-// Saves a model file (atomic): meta["format"] = "lbb-model", meta["config"], plus `meta`.
+// Saves a model file (atomic): meta["format"] = "lbb-model", meta["config"], plus `meta`,
+// and `extra` tensors after the model's own (e.g. the direct model of compression.h).
 void save_model(const std::string& path, FlowModel& model,
-                const std::map<std::string, std::string>& meta);
+                const std::map<std::string, std::string>& meta,
+                const std::vector<NamedTensor>& extra = {});
 struct LoadedModel {
   FlowModel model{nullptr};
   TensorArchive archive;  // meta and the weights as stored (for hashing)

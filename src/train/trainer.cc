@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "flow/compression.h"
 #include "flow/model_io.h"
 #include "io/errors.h"
 #include "train/evaluate.h"
@@ -157,6 +158,8 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(live[i]);
   };
 
+  // The direct model that codes the first images of each compressed stream (compression.h).
+  const std::vector<NamedTensor> direct = {fit_direct_model_tensor(data)};
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   auto save_all = [&](double train_seconds) {
@@ -180,7 +183,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
       meta["eval_images"] = std::to_string(opt.eval_set->n);
       model->train();
     }
-    save_model(opt.out, model, meta);
+    save_model(opt.out, model, meta, direct);
     restore(live);
   };
 

@@ -14,5 +14,6 @@ void add_sample_command(CLI::App& app);
 void add_compress_command(CLI::App& app);
 void add_decompress_command(CLI::App& app);
 void add_fit_direct_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace lbb

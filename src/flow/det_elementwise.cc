@@ -1,0 +1,329 @@
+#include "flow/det_elementwise.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "model/det_math.h"
+
+// The SIMD helpers below are always inlined; their by-value vector ABI never matters.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace lbb {
+
+// ---- scalar helpers ------------------------------------------------------------------------
+
+double det_expm1(double x) {
+  if (x != x) return x;
+  if (x > -0.5 && x < 0.5) {
+    // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)!; for |x| < 1/2 the terms after n = 16 are < 2^-60.
+    static constexpr double c[] = {
+        1.0 / 1,          1.0 / 2,           1.0 / 6,            1.0 / 24,
+        1.0 / 120,        1.0 / 720,         1.0 / 5040,         1.0 / 40320,
+        1.0 / 362880,     1.0 / 3628800,     1.0 / 39916800,     1.0 / 479001600,
+        1.0 / 6227020800.0, 1.0 / 87178291200.0, 1.0 / 1307674368000.0, 1.0 / 20922789888000.0,
+        1.0 / 355687428096000.0};
+    double p = c[16];
+    for (int j = 15; j >= 0; --j) p = p * x + c[j];
+    return x * p;
+  }
+  return det_exp(x) - 1.0;
+}
+
+double det_log1p(double x) {
+  if (x != x) return x;
+  if (x == std::numeric_limits<double>::infinity()) return x;
+  if (x < -1.0) return std::numeric_limits<double>::quiet_NaN();
+  if (x == -1.0) return -std::numeric_limits<double>::infinity();
+  const double u = 1.0 + x;
+  if (u == 1.0) return x;
+  // u = 1 + x rounded; ln(u)·x/(u − 1) corrects for the rounding (u − 1 is exact).
+  return det_log(u) * (x / (u - 1.0));
+}
+
+double det_tanh(double x) {
+  if (x != x) return x;
+  const double ax = x < 0 ? -x : x;
+  double r;
+  if (ax > 22.0) {
+    r = 1.0;  // 1 − tanh(22) < 2^-63
+  } else {
+    const double e = det_expm1(-2.0 * ax);  // ∈ (−1, 0]
+    r = -e / (2.0 + e);
+  }
+  return x < 0 ? -r : r;
+}
+
+double det_sigmoid(double x) { return det_logistic_cdf(x); }
+
+double det_softplus(double x) {
+  const double ax = x < 0 ? -x : x;
+  return (x > 0 ? x : 0.0) + det_log1p(det_exp(-ax));
+}
+
+double det_log_sigmoid(double x) {
+  const double ax = x < 0 ? -x : x;
+  return (x < 0 ? x : 0.0) - det_log1p(det_exp(-ax));
+}
+
+double det_elu(double x) { return x > 0 ? x : det_expm1(x); }
+
+// ---- array versions -------------------------------------------------------------------------
+
+namespace {
+
+typedef double V4d __attribute__((vector_size(32)));
+typedef int32_t V4i __attribute__((vector_size(16)));
+typedef int64_t V4l __attribute__((vector_size(32)));
+
+// det_exp (model/det_math.cc) lane by lane, for lanes with x ∈ [kFastLo, kFastHi]: the same
+// constants and the same operations in the same order (Cody–Waite reduction with k rounded
+// half away from zero, Taylor polynomial to degree 13 in Horner form, scaling by 2^k with
+// −1021 <= k <= 1023, so det_pow2(k) is the normal number with exponent field k + 1023).
+// ModelDetMath-independent check: DetFlow.ArrayFunctionsAreBitIdentical.
+constexpr double kFastLo = -708.0, kFastHi = 709.0;
+
+__attribute__((always_inline)) inline V4d exp_lanes(const V4d& x) {
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr double kInvLn2 = 1.44269504088896338700e+00;
+  static constexpr double c[] = {1.0,
+                                 1.0,
+                                 1.0 / 2,
+                                 1.0 / 6,
+                                 1.0 / 24,
+                                 1.0 / 120,
+                                 1.0 / 720,
+                                 1.0 / 5040,
+                                 1.0 / 40320,
+                                 1.0 / 362880,
+                                 1.0 / 3628800,
+                                 1.0 / 39916800,
+                                 1.0 / 479001600,
+                                 1.0 / 6227020800.0};
+  const V4d kd = x * kInvLn2;
+  const V4d half = {0.5, 0.5, 0.5, 0.5};
+  const V4d rounded = kd < 0 ? kd - half : kd + half;
+  const V4i k = __builtin_convertvector(rounded, V4i);  // truncation, as static_cast<int>
+  const V4d kf = __builtin_convertvector(k, V4d);
+  const V4d r = (x - kf * kLn2Hi) - kf * kLn2Lo;
+  V4d p = {c[13], c[13], c[13], c[13]};
+  for (int j = 12; j >= 0; --j) p = p * r + c[j];
+  const V4l bits = (__builtin_convertvector(k, V4l) + 1023) << 52;
+  V4d scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// Lanes that the fast path does not cover (outside [kFastLo, kFastHi], or NaN).
+__attribute__((always_inline)) inline bool any_outside(const V4d& a) {
+  bool out = false;
+  for (int i = 0; i < 4; ++i) out |= !(a[i] >= kFastLo && a[i] <= kFastHi);
+  return out;
+}
+
+__attribute__((always_inline)) inline V4d load4(const double* p) {
+  V4d v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((always_inline)) inline void store4(double* p, const V4d& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+}  // namespace
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
+    !defined(LBB_DET_NO_CLONES)
+#define LBB_DET_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LBB_DET_CLONES
+#endif
+
+LBB_DET_CLONES void det_exp_array(const double* x, double* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const V4d v = load4(x + i);
+    if (any_outside(v)) {
+      for (int j = 0; j < 4; ++j) y[i + j] = det_exp(x[i + j]);
+    } else {
+      store4(y + i, exp_lanes(v));
+    }
+  }
+  for (; i < n; ++i) y[i] = det_exp(x[i]);
+}
+
+LBB_DET_CLONES void det_expm1_array(const double* x, double* y, int64_t n) {
+  static constexpr double c[] = {
+      1.0 / 1,          1.0 / 2,           1.0 / 6,            1.0 / 24,
+      1.0 / 120,        1.0 / 720,         1.0 / 5040,         1.0 / 40320,
+      1.0 / 362880,     1.0 / 3628800,     1.0 / 39916800,     1.0 / 479001600,
+      1.0 / 6227020800.0, 1.0 / 87178291200.0, 1.0 / 1307674368000.0, 1.0 / 20922789888000.0,
+      1.0 / 355687428096000.0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const V4d v = load4(x + i);
+    if (any_outside(v)) {
+      for (int j = 0; j < 4; ++j) y[i + j] = det_expm1(x[i + j]);
+      continue;
+    }
+    // Both branches of det_expm1 on every lane, then the one det_expm1 takes.
+    V4d p = {c[16], c[16], c[16], c[16]};
+    for (int j = 15; j >= 0; --j) p = p * v + c[j];
+    const V4d series = v * p;
+    const V4d one = {1.0, 1.0, 1.0, 1.0};
+    const V4d viaexp = exp_lanes(v) - one;
+    const V4d lim = {0.5, 0.5, 0.5, 0.5};
+    store4(y + i, (v > -lim) & (v < lim) ? series : viaexp);
+  }
+  for (; i < n; ++i) y[i] = det_expm1(x[i]);
+}
+
+void det_elu_array(const double* x, double* y, int64_t n) {
+  constexpr int64_t kChunk = 256;
+  double e[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = n - i0 < kChunk ? n - i0 : kChunk;
+    // Lanes with x > 0 keep x; computing expm1 there too keeps the loop branch-free.
+    for (int64_t j = 0; j < m; ++j) e[j] = x[i0 + j] > 0 ? 0.0 : x[i0 + j];
+    det_expm1_array(e, e, m);
+    for (int64_t j = 0; j < m; ++j) y[i0 + j] = x[i0 + j] > 0 ? x[i0 + j] : e[j];
+  }
+}
+
+LBB_DET_CLONES void det_sigmoid_array(const double* x, double* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const V4d t = load4(x + i);
+    // det_logistic_cdf: t < 0 → e^t/(1 + e^t), else 1/(1 + e^{−t}); both use e^{a}, a = −|t|.
+    const V4d a = t < 0 ? t : -t;
+    if (any_outside(a)) {
+      for (int j = 0; j < 4; ++j) y[i + j] = det_logistic_cdf(x[i + j]);
+      continue;
+    }
+    const V4d e = exp_lanes(a);
+    const V4d one = {1.0, 1.0, 1.0, 1.0};
+    const V4d d = one + e;
+    store4(y + i, t < 0 ? e / d : one / d);
+  }
+  for (; i < n; ++i) y[i] = det_logistic_cdf(x[i]);
+}
+
+// ---- logistic mixture --------------------------------------------------------------------
+
+namespace {
+
+constexpr int kMaxComponents = 256;  // FlowConfig::components is at most 256
+
+// log Σ_k e^{v_k}, k ascending (max first, so that every term is <= 1).
+double log_sum_exp(const double* v, int k) {
+  double m = v[0];
+  for (int i = 1; i < k; ++i) m = v[i] > m ? v[i] : m;
+  if (m == -std::numeric_limits<double>::infinity()) return m;
+  double s = 0.0;
+  for (int i = 0; i < k; ++i) s += det_exp(v[i] - m);
+  return m + det_log(s);
+}
+
+}  // namespace
+
+double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg) {
+  double vc[kMaxComponents], v1c[kMaxComponents], vpdf[kMaxComponents];
+  const int k = p.k;
+  if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
+  for (int i = 0; i < k; ++i) {
+    const double t = (x - p.mu[i]) * p.inv_s[i];
+    const double at = t < 0 ? -t : t;
+    // log σ(t) = min(t, 0) − log1p(e^{−|t|}),  log σ(−t) = min(−t, 0) − log1p(e^{−|t|}).
+    const double l = det_log1p(det_exp(-at));
+    const double lsp = (t < 0 ? t : 0.0) - l;
+    const double lsn = (t > 0 ? -t : 0.0) - l;
+    vc[i] = p.log_pi[i] + lsp;
+    v1c[i] = p.log_pi[i] + lsn;
+    vpdf[i] = p.log_pi[i] + lsp + lsn - p.log_s[i];  // logistic density σ(t)σ(−t)/s
+  }
+  const double log_c = log_sum_exp(vc, k), log_1mc = log_sum_exp(v1c, k);
+  if (log_dg) *log_dg = log_sum_exp(vpdf, k) - log_c - log_1mc;  // pdf / (c (1 − c))
+  return log_c - log_1mc;
+}
+
+double mixture_forward(double x, const MixtureElement& p, double* log_deriv) {
+  double log_dg = 0;
+  const double g = mixture_logit_cdf(x, p, log_deriv ? &log_dg : nullptr);
+  if (log_deriv) *log_deriv = log_dg + p.a;
+  return g * p.exp_a + p.b;
+}
+
+double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
+  const int k = p.k;
+  const double t = (y - p.b) * p.exp_neg_a;  // the value of g to reach
+  double mu_min = p.mu[0], mu_max = p.mu[0], log_s_max = p.log_s[0];
+  for (int i = 1; i < k; ++i) {
+    mu_min = p.mu[i] < mu_min ? p.mu[i] : mu_min;
+    mu_max = p.mu[i] > mu_max ? p.mu[i] : mu_max;
+    log_s_max = p.log_s[i] > log_s_max ? p.log_s[i] : log_s_max;
+  }
+  const double reach = ((t < 0 ? -t : t) + 1.0) * det_exp(log_s_max);
+  double lo = mu_min - reach, hi = mu_max + reach;
+  // Start: Σ_k π_k (μ_k + s_k t), the exact root when all components agree.
+  double x = 0;
+  for (int i = 0; i < k; ++i) x += det_exp(p.log_pi[i]) * (p.mu[i] + t / p.inv_s[i]);
+  if (!(x > lo && x < hi)) x = lo + 0.5 * (hi - lo);
+  double dx_old = hi - lo, dx = dx_old;
+  int evals = 0;
+  while (evals < kMixtureInverseMaxIter) {
+    double log_dg = 0;
+    const double r = mixture_logit_cdf(x, p, &log_dg) - t;
+    ++evals;
+    if (r == 0) break;
+    if (r < 0) lo = x;
+    else hi = x;
+    const double step = r / det_exp(log_dg);
+    const double newton = x - step;
+    const double as = step < 0 ? -step : step;
+    const double ado = dx_old < 0 ? -dx_old : dx_old;
+    double next;
+    dx_old = dx;
+    if (newton > lo && newton < hi && 2.0 * as <= ado) {
+      dx = step;
+      next = newton;
+    } else {
+      next = lo + 0.5 * (hi - lo);
+      dx = x - next;
+    }
+    const double scale = 1.0 + (next < 0 ? -next : next);
+    const double adx = dx < 0 ? -dx : dx;
+    x = next;
+    if (adx <= kMixtureInverseTol * scale || hi - lo <= kMixtureInverseTol * scale) break;
+  }
+  if (iterations) *iterations = evals;
+  return x;
+}
+
+// ---- logit preprocessing and sigmoid -----------------------------------------------------
+
+double logit_pre_forward(double v, double alpha, double* log_deriv) {
+  const double scale = (1.0 - 2.0 * alpha) / 256.0;
+  const double p = alpha + scale * v;
+  const double log_p = det_log(p), log_1mp = det_log1p(-p);
+  if (log_deriv) *log_deriv = det_log(scale) - log_p - log_1mp;
+  return log_p - log_1mp;
+}
+
+double logit_pre_inverse(double y, double alpha) {
+  const double scale = (1.0 - 2.0 * alpha) / 256.0;
+  return (det_sigmoid(y) - alpha) / scale;
+}
+
+double sigmoid_forward(double t, double* log_deriv) {
+  if (log_deriv) {
+    const double at = t < 0 ? -t : t;
+    const double l = det_log1p(det_exp(-at));
+    *log_deriv = ((t < 0 ? t : 0.0) - l) + ((t > 0 ? -t : 0.0) - l);
+  }
+  return det_sigmoid(t);
+}
+
+double sigmoid_inverse(double u) { return det_log(u) - det_log1p(-u); }
+
+}  // namespace lbb

@@ -1,0 +1,807 @@
+#include "flow/det_flow.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "io/errors.h"
+#include "model/det_math.h"
+
+namespace lbb {
+
+namespace {
+
+constexpr double kLogClampMin = -7.0;  // Coupling::mixture_params: log_s.clamp_min(-7)
+
+size_t sz(int64_t n) { return static_cast<size_t>(n); }
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::ostringstream o;
+  o << "[";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  o << "]";
+  return o.str();
+}
+
+bool use_attention(const FlowConfig& cfg, int64_t h, int64_t w) {
+  return cfg.attention && (cfg.attention_max_positions == 0 || h * w <= cfg.attention_max_positions);
+}
+
+// Standard normal log density summed in element order: Σ (−z²/2 − log(2π)/2).
+double normal_log_prob(const double* z, int64_t n) {
+  const double half_log_2pi = 0.5 * det_log(2.0 * 3.14159265358979323846);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += -0.5 * (z[i] * z[i]) - half_log_2pi;
+  return s;
+}
+
+}  // namespace
+
+// ---- DetConditionerNet ---------------------------------------------------------------------------
+
+DetConditionerNet::DetConditionerNet(DetTensorSource& src, const std::string& name, int64_t in,
+                                     int64_t filters, int64_t out, int64_t blocks, bool attention,
+                                     int64_t heads, DetPrecision prec)
+    : prec_(prec) {
+  if (prec == DetPrecision::kFloat64)
+    f64_ = DetConditioner<double>(src, name, in, filters, out, blocks, attention, heads);
+  else
+    f32_ = DetConditioner<float>(src, name, in, filters, out, blocks, attention, heads);
+}
+
+int64_t DetConditionerNet::in() const { return prec_ == DetPrecision::kFloat64 ? f64_.in() : f32_.in(); }
+int64_t DetConditionerNet::out() const { return prec_ == DetPrecision::kFloat64 ? f64_.out() : f32_.out(); }
+
+void DetConditionerNet::forward(const double* x, double* y, int64_t h, int64_t w,
+                                DetScratch& scratch) const {
+  if (prec_ == DetPrecision::kFloat64) {
+    f64_.forward(x, y, h, w, scratch);
+    return;
+  }
+  DetScratchFrame frame(scratch);
+  const int64_t n = h * w, ni = f32_.in() * n, no = f32_.out() * n;
+  float* xf = scratch.take<float>(sz(ni));
+  float* yf = scratch.take<float>(sz(no));
+  for (int64_t i = 0; i < ni; ++i) xf[i] = static_cast<float>(x[i]);
+  f32_.forward(xf, yf, h, w, scratch);
+  for (int64_t i = 0; i < no; ++i) y[i] = static_cast<double>(yf[i]);
+}
+
+// ---- ActNorm ---------------------------------------------------------------------------------------
+
+DetActNorm::DetActNorm(DetTensorSource& src, const std::string& name, DetShape s, ActNormKind kind)
+    : shape(s) {
+  const bool per_channel = kind == ActNormKind::kPerChannel;
+  const std::vector<int64_t> pshape = per_channel ? std::vector<int64_t>{1, s.c, 1, 1}
+                                                  : std::vector<int64_t>{1, s.c, s.h, s.w};
+  const int64_t pn = per_channel ? s.c : s.size();
+  const std::vector<float> zero(sz(pn), 0.f), one(1, 1.f);
+  const std::vector<float> b = src.get(name + ".bias", pshape, &zero, false);
+  const std::vector<float> l = src.get(name + ".logs", pshape, &zero, false);
+  src.get(name + ".initialized", {}, &one, false);  // value unused (only training reads it)
+  const int64_t n = s.size(), hw = s.plane();
+  bias.resize(sz(n)), logs.resize(sz(n)), scale.resize(sz(n)), inv_scale.resize(sz(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t j = sz(per_channel ? i / hw : i);
+    bias[sz(i)] = b[j];
+    logs[sz(i)] = l[j];
+    scale[sz(i)] = det_exp(logs[sz(i)]);
+    inv_scale[sz(i)] = det_exp(-logs[sz(i)]);
+  }
+  // log|det| = logs.sum() · positions, as ActNorm::forward computes it.
+  double sum = 0;
+  for (int64_t j = 0; j < pn; ++j) sum += static_cast<double>(l[sz(j)]);
+  log_det_ = sum * static_cast<double>(per_channel ? hw : 1);
+}
+
+void DetActNorm::forward(const double* x, double* y) const {
+  const int64_t n = shape.size();
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] + bias[sz(i)]) * scale[sz(i)];
+}
+
+void DetActNorm::inverse(const double* y, double* x) const {
+  const int64_t n = shape.size();
+  for (int64_t i = 0; i < n; ++i) x[i] = y[i] * inv_scale[sz(i)] - bias[sz(i)];
+}
+
+// ---- Invertible 1x1 -----------------------------------------------------------------------------
+
+DetInv1x1::DetInv1x1(DetTensorSource& src, const std::string& name, DetShape s) : shape(s), c(s.c) {
+  std::vector<float> eye(sz(c * c), 0.f);
+  for (int64_t i = 0; i < c; ++i) eye[sz(i * c + i)] = 1.f;
+  const std::vector<float> w = src.get(name + ".weight", {c, c}, &eye, false);
+  weight.assign(w.begin(), w.end());
+  // LU with partial pivoting (first largest |pivot|, rows in order) for log|det W|, and
+  // Gauss–Jordan on [W | I] for W⁻¹; all in double, fixed order.
+  std::vector<double> a = weight, inv(sz(c * c), 0.0);
+  for (int64_t i = 0; i < c; ++i) inv[sz(i * c + i)] = 1.0;
+  double lad = 0;
+  for (int64_t k = 0; k < c; ++k) {
+    int64_t piv = k;
+    for (int64_t i = k + 1; i < c; ++i)
+      if (std::fabs(a[sz(i * c + k)]) > std::fabs(a[sz(piv * c + k)])) piv = i;
+    if (a[sz(piv * c + k)] == 0.0)
+      throw InputError(name + ".weight: the invertible 1x1 convolution is singular");
+    if (piv != k)
+      for (int64_t j = 0; j < c; ++j) {
+        std::swap(a[sz(k * c + j)], a[sz(piv * c + j)]);
+        std::swap(inv[sz(k * c + j)], inv[sz(piv * c + j)]);
+      }
+    const double p = a[sz(k * c + k)];
+    lad += det_log(std::fabs(p));
+    for (int64_t j = 0; j < c; ++j) {
+      a[sz(k * c + j)] = a[sz(k * c + j)] / p;
+      inv[sz(k * c + j)] = inv[sz(k * c + j)] / p;
+    }
+    for (int64_t i = 0; i < c; ++i) {
+      if (i == k) continue;
+      const double f = a[sz(i * c + k)];
+      if (f == 0.0) continue;
+      for (int64_t j = 0; j < c; ++j) {
+        a[sz(i * c + j)] = a[sz(i * c + j)] - f * a[sz(k * c + j)];
+        inv[sz(i * c + j)] = inv[sz(i * c + j)] - f * inv[sz(k * c + j)];
+      }
+    }
+  }
+  // Eliminating below and above the pivot is Gauss–Jordan; the pivots are those of LU, so
+  // Σ log|pivot| = log|det W|.
+  log_abs_det = lad;
+  weight_inv = std::move(inv);
+}
+
+void DetInv1x1::forward(const double* x, double* y) const {
+  const int64_t n = shape.plane();
+  for (int64_t o = 0; o < c; ++o) {
+    double* yo = y + o * n;
+    for (int64_t p = 0; p < n; ++p) yo[p] = 0.0;
+    for (int64_t i = 0; i < c; ++i) {
+      const double w = weight[sz(o * c + i)];
+      const double* xi = x + i * n;
+      for (int64_t p = 0; p < n; ++p) yo[p] += w * xi[p];
+    }
+  }
+}
+
+void DetInv1x1::inverse(const double* y, double* x) const {
+  const int64_t n = shape.plane();
+  for (int64_t i = 0; i < c; ++i) {
+    double* xi = x + i * n;
+    for (int64_t p = 0; p < n; ++p) xi[p] = 0.0;
+    for (int64_t o = 0; o < c; ++o) {
+      const double w = weight_inv[sz(i * c + o)];
+      const double* yo = y + o * n;
+      for (int64_t p = 0; p < n; ++p) xi[p] += w * yo[p];
+    }
+  }
+}
+
+// ---- coupling -------------------------------------------------------------------------------------
+
+MixtureElement DetMixtureParams::element(int64_t i) const {
+  MixtureElement e;
+  e.k = k;
+  e.a = a[sz(i)];
+  e.b = b[sz(i)];
+  e.exp_a = exp_a[sz(i)];
+  e.exp_neg_a = exp_neg_a[sz(i)];
+  e.log_pi = log_pi.data() + i * k;
+  e.mu = mu.data() + i * k;
+  e.log_s = log_s.data() + i * k;
+  e.inv_s = inv_s.data() + i * k;
+  return e;
+}
+
+DetCoupling::DetCoupling(DetTensorSource& src, const std::string& name, DetShape s, bool checker,
+                         int parity, CouplingKind kind_, int components, int64_t ctx_ch,
+                         int64_t filters, int64_t blocks, bool attention, int64_t heads,
+                         DetPrecision prec)
+    : shape(s), kind(kind_), k(kind_ == CouplingKind::kMixture ? components : 0), ctx_channels(ctx_ch) {
+  // make_mask(): 1 = keep (pass through and condition on).
+  mask.resize(sz(s.size()));
+  std::vector<float> mask_f(sz(s.size()));
+  for (int64_t ch = 0; ch < s.c; ++ch)
+    for (int64_t i = 0; i < s.h; ++i)
+      for (int64_t j = 0; j < s.w; ++j) {
+        const bool keep = checker ? (i + j) % 2 == parity : (ch < s.c / 2) == (parity == 0);
+        const int64_t e = (ch * s.h + i) * s.w + j;
+        mask[sz(e)] = keep ? 1 : 0;
+        mask_f[sz(e)] = keep ? 1.f : 0.f;
+      }
+  src.get(name + ".mask", {1, s.c, s.h, s.w}, &mask_f, true);
+  const int64_t kk = std::max<int64_t>(k, 1);
+  std::vector<float> offsets(sz(kk), 0.f);
+  if (k > 1)
+    for (int i = 0; i < k; ++i) offsets[sz(i)] = static_cast<float>(-1.5 + 3.0 * i / (k - 1));
+  const std::vector<float> mo = src.get(name + ".mu_offset", {1, kk, 1, 1, 1}, &offsets, false);
+  mu_offset.assign(mo.begin(), mo.end());
+  const std::vector<float> one(sz(s.c), 1.f);
+  const std::vector<float> sc = src.get(name + ".scale", {1, s.c, 1, 1}, &one, false);
+  scale.assign(sc.begin(), sc.end());
+  net_ = DetConditionerNet(src, name + ".net", s.c + 1 + ctx_ch, filters, per_element() * s.c,
+                           blocks, attention, heads, prec);
+}
+
+std::vector<double> DetCoupling::conditioner_out(const double* x, const double* ctx,
+                                                 DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t n = shape.plane(), cn = shape.size();
+  const int64_t in_ch = shape.c + 1 + ctx_channels;
+  double* in = scratch.take<double>(sz(in_ch * n));
+  for (int64_t i = 0; i < cn; ++i) in[i] = x[i] * static_cast<double>(mask[sz(i)]);
+  for (int64_t p = 0; p < n; ++p) in[cn + p] = static_cast<double>(mask[sz(p)]);
+  if (ctx_channels > 0) {
+    if (!ctx) throw std::invalid_argument("DetCoupling: this coupling needs a context");
+    std::memcpy(in + cn + n, ctx, sizeof(double) * sz(ctx_channels * n));
+  }
+  std::vector<double> out(sz(per_element() * cn));
+  net_.forward(in, out.data(), shape.h, shape.w, scratch);
+  return out;
+}
+
+DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
+                                             DetScratch& scratch) const {
+  if (kind != CouplingKind::kMixture) throw std::logic_error("mixture_params on an affine coupling");
+  const std::vector<double> out = conditioner_out(x, ctx, scratch);
+  const int64_t n = shape.plane(), cn = shape.size();
+  DetMixtureParams p;
+  p.k = k;
+  p.n = cn;
+  p.a.resize(sz(cn)), p.b.resize(sz(cn)), p.exp_a.resize(sz(cn)), p.exp_neg_a.resize(sz(cn));
+  p.log_pi.resize(sz(cn * k)), p.mu.resize(sz(cn * k)), p.log_s.resize(sz(cn * k)), p.inv_s.resize(sz(cn * k));
+  // out viewed as [2 + 3K][C][H·W]: channel block j at out[j·C·HW + e].
+  auto raw = [&](int64_t j, int64_t e) { return out[sz(j * cn + e)]; };
+  for (int64_t e = 0; e < cn; ++e) {
+    const int64_t c = e / n;
+    const double a = scale[sz(c)] * det_tanh(raw(0, e));
+    p.a[sz(e)] = a;
+    p.b[sz(e)] = raw(1, e);
+    p.exp_a[sz(e)] = det_exp(a);
+    p.exp_neg_a[sz(e)] = det_exp(-a);
+    // log_softmax over k: (l − max) − log Σ e^{l − max}.
+    double m = raw(2, e);
+    for (int i = 1; i < k; ++i) m = raw(2 + i, e) > m ? raw(2 + i, e) : m;
+    double s = 0;
+    for (int i = 0; i < k; ++i) s += det_exp(raw(2 + i, e) - m);
+    const double ls = det_log(s);
+    for (int i = 0; i < k; ++i) {
+      const size_t q = sz(e * k + i);
+      p.log_pi[q] = (raw(2 + i, e) - m) - ls;
+      p.mu[q] = raw(2 + k + i, e) + mu_offset[sz(i)];
+      const double l = raw(2 + 2 * k + i, e);
+      p.log_s[q] = l < kLogClampMin ? kLogClampMin : l;
+      p.inv_s[q] = det_exp(-p.log_s[q]);
+    }
+  }
+  return p;
+}
+
+DetAffineParams DetCoupling::affine_params(const double* x, const double* ctx, DetScratch& scratch) const {
+  if (kind != CouplingKind::kAffine) throw std::logic_error("affine_params on a mixture coupling");
+  const std::vector<double> out = conditioner_out(x, ctx, scratch);
+  const int64_t n = shape.plane(), cn = shape.size();
+  DetAffineParams p;
+  p.n = cn;
+  p.log_scale.resize(sz(cn)), p.shift.resize(sz(cn)), p.exp_ls.resize(sz(cn)), p.exp_neg_ls.resize(sz(cn));
+  for (int64_t e = 0; e < cn; ++e) {
+    const double ls = scale[sz(e / n)] * det_tanh(out[sz(e)]);
+    p.log_scale[sz(e)] = ls;
+    p.shift[sz(e)] = out[sz(cn + e)];
+    p.exp_ls[sz(e)] = det_exp(ls);
+    p.exp_neg_ls[sz(e)] = det_exp(-ls);
+  }
+  return p;
+}
+
+double DetCoupling::forward(const double* x, const double* ctx, double* y, DetScratch& scratch,
+                            double* log_deriv) const {
+  const int64_t cn = shape.size();
+  double sum = 0;
+  if (kind == CouplingKind::kMixture) {
+    const DetMixtureParams p = mixture_params(x, ctx, scratch);
+    for (int64_t e = 0; e < cn; ++e) {
+      if (mask[sz(e)]) {
+        y[e] = x[e];
+        if (log_deriv) log_deriv[e] = 0;
+        continue;
+      }
+      double ld = 0;
+      y[e] = mixture_forward(x[e], p.element(e), &ld);
+      if (log_deriv) log_deriv[e] = ld;
+      sum += ld;
+    }
+  } else {
+    const DetAffineParams p = affine_params(x, ctx, scratch);
+    for (int64_t e = 0; e < cn; ++e) {
+      if (mask[sz(e)]) {
+        y[e] = x[e];
+        if (log_deriv) log_deriv[e] = 0;
+        continue;
+      }
+      y[e] = affine_forward(x[e], p.exp_ls[sz(e)], p.shift[sz(e)]);
+      if (log_deriv) log_deriv[e] = p.log_scale[sz(e)];
+      sum += p.log_scale[sz(e)];
+    }
+  }
+  return sum;
+}
+
+void DetCoupling::inverse(const double* y, const double* ctx, double* x, DetScratch& scratch) const {
+  const int64_t cn = shape.size();
+  if (kind == CouplingKind::kMixture) {
+    const DetMixtureParams p = mixture_params(y, ctx, scratch);
+    for (int64_t e = 0; e < cn; ++e) x[e] = mask[sz(e)] ? y[e] : mixture_inverse(y[e], p.element(e));
+  } else {
+    const DetAffineParams p = affine_params(y, ctx, scratch);
+    for (int64_t e = 0; e < cn; ++e)
+      x[e] = mask[sz(e)] ? y[e] : affine_inverse(y[e], p.exp_neg_ls[sz(e)], p.shift[sz(e)]);
+  }
+}
+
+// ---- factor-out -----------------------------------------------------------------------------------
+
+DetFactorOut::DetFactorOut(DetTensorSource& src, const std::string& name, DetShape s, DetPrecision prec)
+    : shape(s), kept(s.c - s.c / 2), prec_(prec) {
+  if (prec == DetPrecision::kFloat64)
+    prior64_ = DetConv<double>(src, name + ".prior", kept, 2 * (s.c - kept), 3);
+  else
+    prior32_ = DetConv<float>(src, name + ".prior", kept, 2 * (s.c - kept), 3);
+}
+
+void DetFactorOut::prior_params(const double* x1, double* mu, double* log_sigma,
+                                DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t n = shape.plane(), n1 = kept * n, n2 = (shape.c - kept) * n;
+  double* out = scratch.take<double>(sz(2 * n2));
+  if (prec_ == DetPrecision::kFloat64) {
+    prior64_.forward(x1, out, shape.h, shape.w, scratch);
+  } else {
+    float* xf = scratch.take<float>(sz(n1));
+    float* of = scratch.take<float>(sz(2 * n2));
+    for (int64_t i = 0; i < n1; ++i) xf[i] = static_cast<float>(x1[i]);
+    prior32_.forward(xf, of, shape.h, shape.w, scratch);
+    for (int64_t i = 0; i < 2 * n2; ++i) out[i] = static_cast<double>(of[i]);
+  }
+  std::memcpy(mu, out, sizeof(double) * sz(n2));
+  std::memcpy(log_sigma, out + n2, sizeof(double) * sz(n2));
+}
+
+double DetFactorOut::forward(const double* x, double* x1, double* z2, DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t n = shape.plane(), n1 = kept * n, n2 = (shape.c - kept) * n;
+  std::memmove(x1, x, sizeof(double) * sz(n1));
+  double* mu = scratch.take<double>(sz(n2));
+  double* ls = scratch.take<double>(sz(n2));
+  prior_params(x1, mu, ls, scratch);
+  double sum = 0;
+  for (int64_t i = 0; i < n2; ++i) {
+    z2[i] = (x[n1 + i] - mu[i]) * det_exp(-ls[i]);
+    sum += ls[i];
+  }
+  return -sum;
+}
+
+void DetFactorOut::inverse(const double* x1, const double* z2, double* x, DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t n = shape.plane(), n1 = kept * n, n2 = (shape.c - kept) * n;
+  double* mu = scratch.take<double>(sz(n2));
+  double* ls = scratch.take<double>(sz(n2));
+  prior_params(x1, mu, ls, scratch);
+  std::memmove(x, x1, sizeof(double) * sz(n1));
+  for (int64_t i = 0; i < n2; ++i) x[n1 + i] = z2[i] * det_exp(ls[i]) + mu[i];
+}
+
+const char* det_layer_kind_name(DetLayerKind kind) {
+  switch (kind) {
+    case DetLayerKind::kActNorm: return "actnorm";
+    case DetLayerKind::kInv1x1: return "inv1x1";
+    case DetLayerKind::kCoupling: return "coupling";
+    case DetLayerKind::kSqueeze: return "squeeze";
+    case DetLayerKind::kFactorOut: return "factor_out";
+  }
+  return "?";
+}
+
+void det_squeeze(const double* x, DetShape in, double* y) {
+  const int64_t h2 = in.h / 2, w2 = in.w / 2;
+  for (int64_t c = 0; c < in.c; ++c)
+    for (int64_t dy = 0; dy < 2; ++dy)
+      for (int64_t dx = 0; dx < 2; ++dx)
+        for (int64_t i = 0; i < h2; ++i)
+          for (int64_t j = 0; j < w2; ++j)
+            y[((c * 4 + dy * 2 + dx) * h2 + i) * w2 + j] = x[(c * in.h + 2 * i + dy) * in.w + 2 * j + dx];
+}
+
+void det_unsqueeze(const double* y, DetShape in, double* x) {
+  const int64_t h2 = in.h / 2, w2 = in.w / 2;
+  for (int64_t c = 0; c < in.c; ++c)
+    for (int64_t dy = 0; dy < 2; ++dy)
+      for (int64_t dx = 0; dx < 2; ++dx)
+        for (int64_t i = 0; i < h2; ++i)
+          for (int64_t j = 0; j < w2; ++j)
+            x[(c * in.h + 2 * i + dy) * in.w + 2 * j + dx] = y[((c * 4 + dy * 2 + dx) * h2 + i) * w2 + j];
+}
+
+// ---- dequantizer ---------------------------------------------------------------------------------
+
+DetDequantizer::DetDequantizer(DetTensorSource& src, const FlowConfig& cfg, DetShape base,
+                               DetPrecision prec)
+    : shape(base), ctx_channels(cfg.dequant_filters), prec_(prec) {
+  const int64_t f = cfg.dequant_filters;
+  if (prec == DetPrecision::kFloat64)
+    ctx64_ = DetContextNet<double>(src, "dequantizer.", base.c, f, cfg.dequant_context_blocks);
+  else
+    ctx32_ = DetContextNet<float>(src, "dequantizer.", base.c, f, cfg.dequant_context_blocks);
+  for (int i = 0; i < cfg.dequant_couplings; ++i) {
+    const bool checker = base.c == 1 || i % 2 == 0;
+    couplings.emplace_back(src, "dequantizer.flow.layer" + std::to_string(i), base, checker, (i / 2) % 2,
+                           cfg.coupling, cfg.components, f, f, cfg.dequant_blocks,
+                           /*attention=*/false, cfg.heads, prec);
+  }
+}
+
+std::vector<double> DetDequantizer::context(const double* xc, DetScratch& scratch) const {
+  const int64_t n = shape.plane();
+  std::vector<double> ctx(sz(ctx_channels * n));
+  if (prec_ == DetPrecision::kFloat64) {
+    ctx64_.forward(xc, ctx.data(), shape.h, shape.w, scratch);
+  } else {
+    DetScratchFrame frame(scratch);
+    float* xf = scratch.take<float>(sz(shape.size()));
+    float* of = scratch.take<float>(ctx.size());
+    for (int64_t i = 0; i < shape.size(); ++i) xf[i] = static_cast<float>(xc[i]);
+    ctx32_.forward(xf, of, shape.h, shape.w, scratch);
+    for (size_t i = 0; i < ctx.size(); ++i) ctx[i] = static_cast<double>(of[i]);
+  }
+  return ctx;
+}
+
+double DetDequantizer::transform(const double* eps, const double* ctx, double* u,
+                                 DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = shape.size();
+  double* a = scratch.take<double>(sz(d));
+  double* b = scratch.take<double>(sz(d));
+  std::memcpy(a, eps, sizeof(double) * sz(d));
+  double logdet = 0;
+  for (const DetCoupling& c : couplings) {
+    logdet += c.forward(a, ctx, b, scratch);
+    std::swap(a, b);
+  }
+  double sig_ld = 0;
+  for (int64_t i = 0; i < d; ++i) {
+    double ld = 0;
+    u[i] = sigmoid_forward(a[i], &ld);
+    sig_ld += ld;
+  }
+  return normal_log_prob(eps, d) - logdet - sig_ld;
+}
+
+double DetDequantizer::inverse(const double* u, const double* ctx, double* eps,
+                               DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = shape.size();
+  double* a = scratch.take<double>(sz(d));
+  double* b = scratch.take<double>(sz(d));
+  for (int64_t i = 0; i < d; ++i) a[i] = sigmoid_inverse(u[i]);
+  for (size_t i = couplings.size(); i-- > 0;) {
+    couplings[i].inverse(a, ctx, b, scratch);
+    std::swap(a, b);
+  }
+  std::memcpy(eps, a, sizeof(double) * sz(d));
+  double* uu = scratch.take<double>(sz(d));
+  return transform(eps, ctx, uu, scratch);
+}
+
+// ---- the model ------------------------------------------------------------------------------------
+
+double DetNllTerms::bpd(int64_t dims) const {
+  return (-log_pz - logdet_flow - logdet_pre + log_q) / (static_cast<double>(dims) * det_log(2.0));
+}
+
+DetFlowModel::DetFlowModel(const FlowConfig& cfg, DetTensorSource& src, DetPrecision prec)
+    : config_(cfg), prec_(prec) {
+  base_ = {cfg.channels, cfg.height, cfg.width};
+  for (int i = 0; i < cfg.base_squeezes; ++i) base_ = {base_.c * 4, base_.h / 2, base_.w / 2};
+  if (cfg.dequant == DequantKind::kVariational)
+    dequantizer_ = std::make_unique<DetDequantizer>(src, cfg, base_, prec);
+  // The main flow as build_main_flow() builds it, flattened: a split ends the current
+  // sequence, whose remaining steps live in the factor-out's ".inner" sequence.
+  DetShape s = base_;
+  std::string prefix = "flow";
+  int local = 0, checkers = 0, channels = 0;
+  auto next_name = [&]() { return prefix + ".layer" + std::to_string(local++); };
+  for (FlowStep step : cfg.steps) {
+    DetLayer layer;
+    if (step == FlowStep::kSqueeze) {
+      layer.kind = DetLayerKind::kSqueeze;
+      layer.name = next_name();
+      layer.in = s;
+      s = {s.c * 4, s.h / 2, s.w / 2};
+      layer.out = s;
+      layers_.push_back(layer);
+    } else if (step == FlowStep::kSplit) {
+      layer.kind = DetLayerKind::kFactorOut;
+      layer.name = next_name();
+      layer.in = s;
+      layer.factor_out = std::make_shared<DetFactorOut>(src, layer.name, s, prec);
+      s = layer.factor_out->x1_shape();
+      layer.out = s;
+      prefix = layer.name + ".inner";
+      local = 0;
+      layers_.push_back(layer);
+    } else {
+      DetLayer an;
+      an.kind = DetLayerKind::kActNorm;
+      an.name = next_name();
+      an.in = an.out = s;
+      an.actnorm = std::make_shared<DetActNorm>(src, an.name, s, cfg.actnorm);
+      layers_.push_back(an);
+      if (s.c > 1) {
+        DetLayer inv;
+        inv.kind = DetLayerKind::kInv1x1;
+        inv.name = next_name();
+        inv.in = inv.out = s;
+        inv.inv1x1 = std::make_shared<DetInv1x1>(src, inv.name, s);
+        layers_.push_back(inv);
+      }
+      const bool checker = step == FlowStep::kChecker;
+      const int parity = checker ? checkers++ % 2 : channels++ % 2;
+      layer.kind = DetLayerKind::kCoupling;
+      layer.name = next_name();
+      layer.in = layer.out = s;
+      layer.coupling = std::make_shared<DetCoupling>(
+          src, layer.name, s, checker, parity, cfg.coupling, cfg.components, /*ctx=*/0, cfg.filters,
+          cfg.blocks, use_attention(cfg, s.h, s.w), cfg.heads, prec);
+      layers_.push_back(layer);
+    }
+  }
+}
+
+DetFlowModel DetFlowModel::from_archive(const TensorArchive& archive, const std::string& origin,
+                                        DetPrecision prec) {
+  auto fmt = archive.meta.find("format");
+  auto cfg = archive.meta.find("config");
+  if (fmt == archive.meta.end() || fmt->second != "lbb-model" || cfg == archive.meta.end())
+    throw InputError(origin + ": not an lbb model file");
+  FlowConfig config;
+  try {
+    config = parse_flow_config(cfg->second, origin + " (config)");
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+  DetArchiveSource src(archive, origin);
+  return DetFlowModel(config, src, prec);
+}
+
+DetFlowModel DetFlowModel::load(const std::string& path, DetPrecision prec) {
+  return from_archive(load_archive(path), path, prec);
+}
+
+void DetFlowModel::to_base(const double* image, double* base) const {
+  DetShape s = image_shape();
+  std::vector<double> a(image, image + s.size()), b(a.size());
+  for (int i = 0; i < config_.base_squeezes; ++i) {
+    det_squeeze(a.data(), s, b.data());
+    s = {s.c * 4, s.h / 2, s.w / 2};
+    std::swap(a, b);
+  }
+  std::memcpy(base, a.data(), sizeof(double) * a.size());
+}
+
+void DetFlowModel::from_base(const double* base, double* image) const {
+  std::vector<DetShape> shapes = {image_shape()};
+  for (int i = 0; i < config_.base_squeezes; ++i) {
+    const DetShape& s = shapes.back();
+    shapes.push_back({s.c * 4, s.h / 2, s.w / 2});
+  }
+  std::vector<double> a(base, base + base_.size()), b(a.size());
+  for (int i = config_.base_squeezes; i-- > 0;) {
+    det_unsqueeze(a.data(), shapes[sz(i)], b.data());
+    std::swap(a, b);
+  }
+  std::memcpy(image, a.data(), sizeof(double) * a.size());
+}
+
+double DetFlowModel::preprocess(const double* v, double* y) const {
+  double sum = 0;
+  for (int64_t i = 0; i < base_.size(); ++i) {
+    double ld = 0;
+    y[i] = logit_pre_forward(v[i], config_.logit_alpha, &ld);
+    sum += ld;
+  }
+  return sum;
+}
+
+void DetFlowModel::postprocess(const double* y, double* v) const {
+  for (int64_t i = 0; i < base_.size(); ++i) v[i] = logit_pre_inverse(y[i], config_.logit_alpha);
+}
+
+double DetFlowModel::flow_forward(const double* y, double* z, DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = base_.size();
+  double* a = scratch.take<double>(sz(d));
+  double* b = scratch.take<double>(sz(d));
+  std::memcpy(a, y, sizeof(double) * sz(d));
+  int64_t zend = d;  // z2 of the next factor-out goes just below zend
+  double logdet = 0;
+  for (const DetLayer& l : layers_) {
+    switch (l.kind) {
+      case DetLayerKind::kActNorm:
+        l.actnorm->forward(a, b);
+        logdet += l.actnorm->log_det();
+        break;
+      case DetLayerKind::kInv1x1:
+        l.inv1x1->forward(a, b);
+        logdet += l.inv1x1->log_det();
+        break;
+      case DetLayerKind::kCoupling:
+        logdet += l.coupling->forward(a, nullptr, b, scratch);
+        break;
+      case DetLayerKind::kSqueeze:
+        det_squeeze(a, l.in, b);
+        break;
+      case DetLayerKind::kFactorOut: {
+        const int64_t n2 = l.factor_out->z2_shape().size();
+        logdet += l.factor_out->forward(a, b, z + zend - n2, scratch);
+        zend -= n2;
+        break;
+      }
+    }
+    std::swap(a, b);
+  }
+  std::memcpy(z, a, sizeof(double) * sz(zend));
+  return logdet;
+}
+
+void DetFlowModel::flow_inverse(const double* z, double* y, DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = base_.size();
+  double* a = scratch.take<double>(sz(d));
+  double* b = scratch.take<double>(sz(d));
+  int64_t pos = layers_.empty() ? d : layers_.back().out.size();
+  std::memcpy(a, z, sizeof(double) * sz(pos));
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const DetLayer& l = layers_[i];
+    switch (l.kind) {
+      case DetLayerKind::kActNorm: l.actnorm->inverse(a, b); break;
+      case DetLayerKind::kInv1x1: l.inv1x1->inverse(a, b); break;
+      case DetLayerKind::kCoupling: l.coupling->inverse(a, nullptr, b, scratch); break;
+      case DetLayerKind::kSqueeze: det_unsqueeze(a, l.in, b); break;
+      case DetLayerKind::kFactorOut: {
+        const int64_t n2 = l.factor_out->z2_shape().size();
+        l.factor_out->inverse(a, z + pos, b, scratch);
+        pos += n2;
+        break;
+      }
+    }
+    std::swap(a, b);
+  }
+  std::memcpy(y, a, sizeof(double) * sz(d));
+}
+
+DetNllTerms DetFlowModel::forward(const double* x_plus_u, double log_q, double* z,
+                                  DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = base_.size();
+  double* y = scratch.take<double>(sz(d));
+  double* zz = z ? z : scratch.take<double>(sz(d));
+  DetNllTerms t;
+  t.log_q = log_q;
+  t.logdet_pre = preprocess(x_plus_u, y);
+  t.logdet_flow = flow_forward(y, zz, scratch);
+  t.log_pz = normal_log_prob(zz, d);
+  return t;
+}
+
+DetNllTerms DetFlowModel::nll_terms(const double* x_base, const double* eps, double* u, double* z,
+                                    DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t d = base_.size();
+  double* uu = u ? u : scratch.take<double>(sz(d));
+  double log_q = 0;
+  if (dequantizer_) {
+    double* xc = scratch.take<double>(sz(d));
+    for (int64_t i = 0; i < d; ++i) xc[i] = x_base[i] / 255.0 - 0.5;
+    const std::vector<double> ctx = dequantizer_->context(xc, scratch);
+    log_q = dequantizer_->transform(eps, ctx.data(), uu, scratch);
+  } else {
+    std::memcpy(uu, eps, sizeof(double) * sz(d));
+  }
+  double* v = scratch.take<double>(sz(d));
+  for (int64_t i = 0; i < d; ++i) v[i] = x_base[i] + uu[i];
+  return forward(v, log_q, z, scratch);
+}
+
+void DetFlowModel::parallel_images(int64_t n, int threads,
+                                   const std::function<void(int64_t, DetScratch&)>& fn) {
+  const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads, n));
+  if (t <= 1) {
+    DetScratch scratch;
+    for (int64_t i = 0; i < n; ++i) fn(i, scratch);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&]() {
+    DetScratch scratch;
+    for (;;) {
+      const int64_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        fn(i, scratch);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next.store(n);
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t i = 0; i < t; ++i) pool.emplace_back(worker);
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+
+// ---- weight sources ------------------------------------------------------------------------------
+
+DetArchiveSource::DetArchiveSource(const TensorArchive& archive, std::string origin, std::string prefix)
+    : archive_(archive), origin_(std::move(origin)), prefix_(std::move(prefix)) {}
+
+std::vector<float> DetArchiveSource::get(const std::string& name, const std::vector<int64_t>& shape,
+                                         const std::vector<float>* init, bool exact) {
+  const NamedTensor* t = archive_.find(prefix_ + name);
+  if (!t)
+    throw InputError(origin_ + ": model file has no tensor `" + prefix_ + name +
+                     "` (saved by another architecture?)");
+  if (t->shape != shape)
+    throw InputError(origin_ + ": tensor `" + t->name + "` has shape " + shape_text(t->shape) +
+                     ", expected " + shape_text(shape));
+  if (exact && init && t->data != *init)
+    throw InputError(origin_ + ": tensor `" + t->name + "` does not match the architecture");
+  return t->data;
+}
+
+std::vector<float> DetSyntheticSource::get(const std::string& name, const std::vector<int64_t>& shape,
+                                           const std::vector<float>* init, bool exact) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<float> v(sz(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const double base = init ? static_cast<double>((*init)[sz(i)]) : 0.0;
+    if (exact && init) {
+      v[sz(i)] = (*init)[sz(i)];
+      continue;
+    }
+    // splitmix64 → uniform in [−1, 1) with 53 bits (exact double arithmetic).
+    uint64_t x = (state_ += 0x9E3779B97F4A7C15ull);
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    const double u = static_cast<double>(x >> 11) * det_pow2(-52) - 1.0;
+    v[sz(i)] = static_cast<float>(init ? base + noise_ * u : u);
+  }
+  NamedTensor t;
+  t.name = name;
+  t.shape = shape;
+  t.data = v;
+  archive.tensors.push_back(std::move(t));
+  return v;
+}
+
+TensorArchive det_synthetic_model_archive(const FlowConfig& config, uint64_t seed, double noise) {
+  DetSyntheticSource src(seed, noise);
+  DetFlowModel model(config, src);
+  TensorArchive a = std::move(src.archive);
+  a.meta["format"] = "lbb-model";
+  a.meta["config"] = to_text(config);
+  return a;
+}
+
+}  // namespace lbb
