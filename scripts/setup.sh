@@ -11,11 +11,11 @@ packages=(
   libpng-dev zlib1g-dev
   dataset-fashion-mnist                 # /usr/share/datasets/fashion-mnist
   clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh
+  optipng webp libjxl-tools             # baseline codecs for side-by-side sizes
 )
 if [[ "${LBB_SKIP_APT:-0}" != 1 ]]; then
   missing=()
   for p in "${packages[@]}"; do
-    [[ "$p" == \#* ]] && continue
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
   if ((${#missing[@]})); then

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/images.h"
 #include "io_test_util.h"
 
 #ifndef LBB_BINARY
@@ -117,6 +118,76 @@ TEST_F(Cli, SampleWritesAPngGrid) {
   std::vector<uint8_t> bytes = test::read_raw(path("grid.png"));
   ASSERT_GT(bytes.size(), 8u);
   EXPECT_EQ(bytes[1], 'P');
+}
+
+// ---- compression with the shipped model ---------------------------------------------------
+
+double json_number(const std::string& json, const std::string& key) {
+  const std::string k = "\"" + key + "\": ";
+  const size_t at = json.find(k);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no " << key << " in " << json;
+    return 0;
+  }
+  return std::strtod(json.c_str() + at + k.size(), nullptr);
+}
+
+// The shipped model's dequantization bound on fmnist:test:500 (seed 0), as recorded in
+// docs/model.md when the model was shipped.
+constexpr double kShippedEvalBpd500 = 0.0;
+
+TEST_F(Cli, ShippedModelEvalMatchesRecordedFigure) {
+  Run r = lbb("eval --data fmnist:test:500 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json_number(r.out, "images"), 500);
+  EXPECT_NEAR(json_number(r.out, "bpd"), kShippedEvalBpd500, 1e-3);
+}
+
+TEST_F(Cli, ShippedModelRoundTripsImagesBitExactInAnotherProcess) {
+  Run c = lbb("compress fmnist:test:200 -o " + path("t.lbb") + " --json --threads 2");
+  ASSERT_EQ(c.status, 0) << c.err;
+  const double theoretical = json_number(c.out, "theoretical_bpd"), net = json_number(c.out, "net_bpd");
+  EXPECT_LE(net - theoretical, 0.01) << c.out;
+  EXPECT_EQ(json_number(c.out, "aux_bits"), 0) << c.out;
+  EXPECT_NEAR(json_number(c.out, "total_bpd"), 8.0 * fs::file_size(path("t.lbb")) / (200 * 784), 1e-6);
+  // Another process, another thread count: every byte of every image comes back.
+  Run d = lbb("decompress " + path("t.lbb") + " -o " + path("t.idx") + " --threads 1");
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_EQ(load_images({path("t.idx")}).pixels, load_images({"fmnist:test:200"}).pixels);
+  Run p = lbb("decompress " + path("t.lbb") + " -o " + path("pngs") + " --threads 2");
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(load_images({path("pngs")}).pixels, load_images({"fmnist:test:200"}).pixels);
+}
+
+TEST_F(Cli, SingleImageCostsNoMoreThanItsPng) {
+  ImageSet one = load_images({"fmnist:test:1"});
+  write_png(path("one.png"), 1, 28, 28, one.pixels.data());
+  Run c = lbb("compress " + path("one.png") + " -o " + path("one.lbb"));
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_LT(fs::file_size(path("one.lbb")), fs::file_size(path("one.png")));
+  EXPECT_LT(fs::file_size(path("one.lbb")), 489u);  // optimized PNG's average for these images
+}
+
+TEST_F(Cli, BadCompressedFilesAreErrorsAndLeaveNoOutput) {
+  Run c = lbb("compress fmnist:test:30 -o " + path("ok.lbb"));
+  ASSERT_EQ(c.status, 0) << c.err;
+  std::vector<uint8_t> bytes = test::read_raw(path("ok.lbb"));
+  test::write_raw(path("short.lbb"), std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2));
+  expect_error("decompress " + path("short.lbb") + " -o " + path("out1"), {"short.lbb", "truncated"});
+  EXPECT_FALSE(fs::exists(path("out1")));
+  std::vector<uint8_t> flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x04;
+  test::write_raw(path("flip.lbb"), flipped);
+  expect_error("decompress " + path("flip.lbb") + " -o " + path("out2.idx"), {"flip.lbb", "corrupt"});
+  EXPECT_FALSE(fs::exists(path("out2.idx")));
+  expect_error("decompress " + path("ok.lbb") + " --model tests/data/golden_model.lbbm -o " + path("out3"),
+               {"ok.lbb", "another model"});
+  EXPECT_FALSE(fs::exists(path("out3")));
+  test::write_text(path("text.lbb"), "hello world, not compressed");
+  expect_error("decompress " + path("text.lbb") + " -o " + path("out4"), {"text.lbb", "not an lbb file"});
+  EXPECT_FALSE(fs::exists(path("out4")));
+  // An existing output is not replaced without --force.
+  expect_error("compress fmnist:test:1 -o " + path("ok.lbb"), {"ok.lbb", "exists"});
 }
 
 }  // namespace

@@ -84,23 +84,8 @@ typedef int64_t V4l __attribute__((vector_size(32)));
 constexpr double kFastLo = -708.0, kFastHi = 709.0;
 
 __attribute__((always_inline)) inline V4d exp_lanes(const V4d& x) {
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;
-  constexpr double kLn2Lo = 1.90821492927058770002e-10;
-  constexpr double kInvLn2 = 1.44269504088896338700e+00;
-  static constexpr double c[] = {1.0,
-                                 1.0,
-                                 1.0 / 2,
-                                 1.0 / 6,
-                                 1.0 / 24,
-                                 1.0 / 120,
-                                 1.0 / 720,
-                                 1.0 / 5040,
-                                 1.0 / 40320,
-                                 1.0 / 362880,
-                                 1.0 / 3628800,
-                                 1.0 / 39916800,
-                                 1.0 / 479001600,
-                                 1.0 / 6227020800.0};
+  constexpr double kLn2Hi = kDetLn2Hi, kLn2Lo = kDetLn2Lo, kInvLn2 = kDetInvLn2;
+  const double* c = kDetExpTaylor;  // the same constants as det_exp, the same bits
   const V4d kd = x * kInvLn2;
   const V4d half = {0.5, 0.5, 0.5, 0.5};
   const V4d rounded = kd < 0 ? kd - half : kd + half;

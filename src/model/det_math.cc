@@ -16,9 +16,9 @@ uint64_t to_bits(double d) {
   std::memcpy(&b, &d, sizeof b);
   return b;
 }
-constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 0x3FE62E42FEE00000: 32 significant bits
-constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln 2 − kLn2Hi
-constexpr double kInvLn2 = 1.44269504088896338700e+00;
+constexpr double kLn2Hi = kDetLn2Hi;
+constexpr double kLn2Lo = kDetLn2Lo;
+constexpr double kInvLn2 = kDetInvLn2;
 constexpr double kInvSqrt2Pi = 0.398942280401432677939946;
 constexpr double kSqrt2 = 1.41421356237309504880;
 }  // namespace
@@ -32,20 +32,7 @@ double det_exp(double x) {
   const int k = static_cast<int>(kd < 0 ? kd - 0.5 : kd + 0.5);
   const double r = (x - k * kLn2Hi) - k * kLn2Lo;
   // e^r by its Taylor series to degree 13 (remainder < 2^-60 for |r| ≤ 0.35), Horner form.
-  static constexpr double c[] = {1.0,
-                                 1.0,
-                                 1.0 / 2,
-                                 1.0 / 6,
-                                 1.0 / 24,
-                                 1.0 / 120,
-                                 1.0 / 720,
-                                 1.0 / 5040,
-                                 1.0 / 40320,
-                                 1.0 / 362880,
-                                 1.0 / 3628800,
-                                 1.0 / 39916800,
-                                 1.0 / 479001600,
-                                 1.0 / 6227020800.0};
+  const double* c = kDetExpTaylor;
   double p = c[13];
   for (int j = 12; j >= 0; --j) p = p * r + c[j];
   // Scale by 2^k in two exact steps so that subnormal results are rounded only once.

@@ -28,6 +28,16 @@ inline double det_pow2(int e) {
 }
 
 // e^x.  Relative error ≲ 2 ulp for normal results; 0 for x < −745.2, +inf for x > 709.79.
+// The constants of det_exp (shared with vectorized copies that must give the same bits):
+// Cody–Waite reduction x = k·ln2 + r (kLn2Hi has 32 significant bits, so k·kLn2Hi is exact
+// for |k| < 2^21), then e^r by its Taylor series to degree 13 in Horner form.
+inline constexpr double kDetLn2Hi = 6.93147180369123816490e-01;  // 0x3FE62E42FEE00000
+inline constexpr double kDetLn2Lo = 1.90821492927058770002e-10;  // ln 2 − kDetLn2Hi
+inline constexpr double kDetInvLn2 = 1.44269504088896338700e+00;
+inline constexpr double kDetExpTaylor[14] = {1.0,        1.0,          1.0 / 2,        1.0 / 6,
+                                             1.0 / 24,   1.0 / 120,    1.0 / 720,      1.0 / 5040,
+                                             1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800,
+                                             1.0 / 479001600, 1.0 / 6227020800.0};
 double det_exp(double x);
 
 // ln x.  Relative error ≲ 2 ulp; −inf at 0, NaN for x < 0 or NaN.
