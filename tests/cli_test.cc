@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int status = 0;
   std::string out, err;
 };
@@ -41,10 +41,10 @@ class Cli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Run lbb(const std::string& args) {
+  CliRun lbb(const std::string& args) {
     const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
     const std::string cmd = std::string(LBB_BINARY) + " " + args + " >" + out + " 2>" + err;
-    Run r;
+    CliRun r;
     const int raw = std::system(cmd.c_str());
     r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128;
     r.out = slurp(out);
@@ -54,7 +54,7 @@ class Cli : public ::testing::Test {
 
   // Expects failure with exactly one line on stderr containing every part.
   void expect_error(const std::string& args, std::initializer_list<std::string> parts) {
-    Run r = lbb(args);
+    CliRun r = lbb(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr: " << r.err;
     EXPECT_EQ(r.err.rfind("lbb: error: ", 0), 0u) << r.err;
@@ -107,13 +107,13 @@ TEST_F(Cli, BadConfigNamesFileAndLine) {
 }
 
 TEST_F(Cli, TrainNeedsAStoppingRule) {
-  Run r = lbb("train --data fmnist:train:8 --out " + path("m.lbbm"));
+  CliRun r = lbb("train --data fmnist:train:8 --out " + path("m.lbbm"));
   EXPECT_NE(r.status, 0);
   EXPECT_FALSE(fs::exists(path("m.lbbm")));
 }
 
 TEST_F(Cli, SampleWritesAPngGrid) {
-  Run r = lbb("sample --n 4 --out " + path("grid.png") + " --threads 1");
+  CliRun r = lbb("sample --n 4 --out " + path("grid.png") + " --threads 1");
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<uint8_t> bytes = test::read_raw(path("grid.png"));
   ASSERT_GT(bytes.size(), 8u);
@@ -137,24 +137,24 @@ double json_number(const std::string& json, const std::string& key) {
 constexpr double kShippedEvalBpd500 = 0.0;
 
 TEST_F(Cli, ShippedModelEvalMatchesRecordedFigure) {
-  Run r = lbb("eval --data fmnist:test:500 --json");
+  CliRun r = lbb("eval --data fmnist:test:500 --json");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(json_number(r.out, "images"), 500);
   EXPECT_NEAR(json_number(r.out, "bpd"), kShippedEvalBpd500, 1e-3);
 }
 
 TEST_F(Cli, ShippedModelRoundTripsImagesBitExactInAnotherProcess) {
-  Run c = lbb("compress fmnist:test:200 -o " + path("t.lbb") + " --json --threads 2");
+  CliRun c = lbb("compress fmnist:test:200 -o " + path("t.lbb") + " --json --threads 2");
   ASSERT_EQ(c.status, 0) << c.err;
   const double theoretical = json_number(c.out, "theoretical_bpd"), net = json_number(c.out, "net_bpd");
   EXPECT_LE(net - theoretical, 0.01) << c.out;
   EXPECT_EQ(json_number(c.out, "aux_bits"), 0) << c.out;
   EXPECT_NEAR(json_number(c.out, "total_bpd"), 8.0 * fs::file_size(path("t.lbb")) / (200 * 784), 1e-6);
   // Another process, another thread count: every byte of every image comes back.
-  Run d = lbb("decompress " + path("t.lbb") + " -o " + path("t.idx") + " --threads 1");
+  CliRun d = lbb("decompress " + path("t.lbb") + " -o " + path("t.idx") + " --threads 1");
   ASSERT_EQ(d.status, 0) << d.err;
   EXPECT_EQ(load_images({path("t.idx")}).pixels, load_images({"fmnist:test:200"}).pixels);
-  Run p = lbb("decompress " + path("t.lbb") + " -o " + path("pngs") + " --threads 2");
+  CliRun p = lbb("decompress " + path("t.lbb") + " -o " + path("pngs") + " --threads 2");
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(load_images({path("pngs")}).pixels, load_images({"fmnist:test:200"}).pixels);
 }
@@ -162,14 +162,14 @@ TEST_F(Cli, ShippedModelRoundTripsImagesBitExactInAnotherProcess) {
 TEST_F(Cli, SingleImageCostsNoMoreThanItsPng) {
   ImageSet one = load_images({"fmnist:test:1"});
   write_png(path("one.png"), 1, 28, 28, one.pixels.data());
-  Run c = lbb("compress " + path("one.png") + " -o " + path("one.lbb"));
+  CliRun c = lbb("compress " + path("one.png") + " -o " + path("one.lbb"));
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_LT(fs::file_size(path("one.lbb")), fs::file_size(path("one.png")));
   EXPECT_LT(fs::file_size(path("one.lbb")), 489u);  // optimized PNG's average for these images
 }
 
 TEST_F(Cli, BadCompressedFilesAreErrorsAndLeaveNoOutput) {
-  Run c = lbb("compress fmnist:test:30 -o " + path("ok.lbb"));
+  CliRun c = lbb("compress fmnist:test:30 -o " + path("ok.lbb"));
   ASSERT_EQ(c.status, 0) << c.err;
   std::vector<uint8_t> bytes = test::read_raw(path("ok.lbb"));
   test::write_raw(path("short.lbb"), std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2));

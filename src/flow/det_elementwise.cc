@@ -212,10 +212,12 @@ double log_sum_exp(const double* v, int k) {
 
 }  // namespace
 
-double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg) {
+namespace {
+
+// The far-tail path: log-sum-exp of log-sigmoids (every term finite however large |t| is).
+double mixture_logit_cdf_tails(double x, const MixtureElement& p, double* log_dg) {
   double vc[kMaxComponents], v1c[kMaxComponents], vpdf[kMaxComponents];
   const int k = p.k;
-  if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
   for (int i = 0; i < k; ++i) {
     const double t = (x - p.mu[i]) * p.inv_s[i];
     const double at = t < 0 ? -t : t;
@@ -229,6 +231,36 @@ double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg) {
   }
   const double log_c = log_sum_exp(vc, k), log_1mc = log_sum_exp(v1c, k);
   if (log_dg) *log_dg = log_sum_exp(vpdf, k) - log_c - log_1mc;  // pdf / (c (1 − c))
+  return log_c - log_1mc;
+}
+
+// Sums c, 1 − c and the density directly. Returns false if one of them is too small for
+// det_log to be accurate (then the caller takes the tail path).
+bool mixture_sums(double x, const MixtureElement& p, double* c, double* c1, double* pdf) {
+  double sc = 0, s1 = 0, sp = 0;
+  for (int i = 0; i < p.k; ++i) {
+    const double t = (x - p.mu[i]) * p.inv_s[i];
+    const double e = det_exp(t < 0 ? t : -t);  // e^{−|t|} ∈ (0, 1]
+    const double q = 1.0 / (1.0 + e);          // σ(|t|); σ(−|t|) = e·q
+    const double eq = e * q;
+    sc += p.pi[i] * (t < 0 ? eq : q);
+    s1 += p.pi[i] * (t < 0 ? q : eq);
+    sp += p.pi[i] * (eq * q) * p.inv_s[i];  // σ(t)σ(−t)/s
+  }
+  *c = sc, *c1 = s1, *pdf = sp;
+  constexpr double kTiny = 1e-280;
+  return sc > kTiny && s1 > kTiny && sp > kTiny;
+}
+
+}  // namespace
+
+double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg) {
+  const int k = p.k;
+  if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
+  double c, c1, pdf;
+  if (!mixture_sums(x, p, &c, &c1, &pdf)) return mixture_logit_cdf_tails(x, p, log_dg);
+  const double log_c = det_log(c), log_1mc = det_log(c1);
+  if (log_dg) *log_dg = det_log(pdf) - log_c - log_1mc;
   return log_c - log_1mc;
 }
 
@@ -252,7 +284,7 @@ double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
   double lo = mu_min - reach, hi = mu_max + reach;
   // Start: Σ_k π_k (μ_k + s_k t), the exact root when all components agree.
   double x = 0;
-  for (int i = 0; i < k; ++i) x += det_exp(p.log_pi[i]) * (p.mu[i] + t / p.inv_s[i]);
+  for (int i = 0; i < k; ++i) x += p.pi[i] * (p.mu[i] + t / p.inv_s[i]);
   if (!(x > lo && x < hi)) x = lo + 0.5 * (hi - lo);
   double dx_old = hi - lo, dx = dx_old;
   int evals = 0;

@@ -38,13 +38,16 @@ struct MixtureElement {
   double a = 0, b = 0;
   double exp_a = 1, exp_neg_a = 1;  // det_exp(a), det_exp(−a)
   const double* log_pi = nullptr;   // normalized: log_softmax of the logits
+  const double* pi = nullptr;       // softmax of the logits (the same normalization)
   const double* mu = nullptr;
   const double* log_s = nullptr;    // clamped at >= −7 by the conditioner
   const double* inv_s = nullptr;    // det_exp(−log_s)
 };
 
-// g(x) = σ⁻¹(mixture CDF at x) = log c − log(1 − c), each a log-sum-exp of log-sigmoids;
-// also writes log g'(x) = log pdf − log c − log(1 − c) when log_dg != nullptr.
+// g(x) = σ⁻¹(mixture CDF at x) = log c − log(1 − c); also writes log g'(x) =
+// log pdf − log c − log(1 − c) when log_dg != nullptr. c = Σ π_k σ(t_k) and 1 − c =
+// Σ π_k σ(−t_k) are summed directly (positive terms: no cancellation), one e^{−|t_k|} per
+// component; where a sum underflows (far tails) it falls back to log-sum-exp of log-sigmoids.
 double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg);
 // y = g(x)·e^a + b; *log_deriv = log ∂y/∂x = log g'(x) + a (when non-null).
 double mixture_forward(double x, const MixtureElement& p, double* log_deriv);

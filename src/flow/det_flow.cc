@@ -190,6 +190,7 @@ MixtureElement DetMixtureParams::element(int64_t i) const {
   e.exp_a = exp_a[sz(i)];
   e.exp_neg_a = exp_neg_a[sz(i)];
   e.log_pi = log_pi.data() + i * k;
+  e.pi = pi.data() + i * k;
   e.mu = mu.data() + i * k;
   e.log_s = log_s.data() + i * k;
   e.inv_s = inv_s.data() + i * k;
@@ -252,7 +253,7 @@ DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
   p.k = k;
   p.n = cn;
   p.a.resize(sz(cn)), p.b.resize(sz(cn)), p.exp_a.resize(sz(cn)), p.exp_neg_a.resize(sz(cn));
-  p.log_pi.resize(sz(cn * k)), p.mu.resize(sz(cn * k)), p.log_s.resize(sz(cn * k)), p.inv_s.resize(sz(cn * k));
+  p.log_pi.resize(sz(cn * k)), p.pi.resize(sz(cn * k)), p.mu.resize(sz(cn * k)), p.log_s.resize(sz(cn * k)), p.inv_s.resize(sz(cn * k));
   // out viewed as [2 + 3K][C][H·W]: channel block j at out[j·C·HW + e].
   auto raw = [&](int64_t j, int64_t e) { return out[sz(j * cn + e)]; };
   for (int64_t e = 0; e < cn; ++e) {
@@ -271,6 +272,7 @@ DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
     for (int i = 0; i < k; ++i) {
       const size_t q = sz(e * k + i);
       p.log_pi[q] = (raw(2 + i, e) - m) - ls;
+      p.pi[q] = det_exp(p.log_pi[q]);
       p.mu[q] = raw(2 + k + i, e) + mu_offset[sz(i)];
       const double l = raw(2 + 2 * k + i, e);
       p.log_s[q] = l < kLogClampMin ? kLogClampMin : l;

@@ -92,7 +92,7 @@ struct DetMixtureParams {
   int k = 0;
   int64_t n = 0;                            // elements
   std::vector<double> a, b, exp_a, exp_neg_a;  // [n]; a = scale_c·tanh(raw)
-  std::vector<double> log_pi, mu, log_s, inv_s;  // [n][k] (element-major); inv_s = e^{−log_s}
+  std::vector<double> log_pi, pi, mu, log_s, inv_s;  // [n][k] (element-major); inv_s = e^{−log_s}
   MixtureElement element(int64_t i) const;
 };
 
