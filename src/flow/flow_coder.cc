@@ -20,32 +20,43 @@ constexpr int kLatentRangeBits = 8;  // intermediate values live on [−2^8, 2^8
 //   double forward(int64_t i, double a, double* log_deriv) const;   // f_i(a), log f_i'(a)
 //   double inverse(int64_t i, double b) const;                      // f_i⁻¹(b)
 // `pass` (nullable) marks elements that pass through unchanged (same grid on both sides).
-// Encoding walks i = 0, 1, … (pop b_i, push a_i); decoding walks back (pop a_i, push b_i).
+//
+// Encoding pops every b_i first, then pushes every a_i; decoding undoes the pushes, then the
+// pops, in reverse order. Do not interleave pop b_i / push a_i per element: the slot a pop
+// reads right after a push is that push's CDF position, so each popped b_i would be a
+// deterministic function of the previous a, not a fresh sample. Per element that is
+// harmless, but chained over hundreds of elements the positions drift into the tails and
+// the codelength blows up (seen on real images). After the first pop of a run, every pop
+// reads bits mixed by the preceding pops.
 
 template <class Fn>
 void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
       b[i] = a[i];
       continue;
     }
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
-    b[i] = gb.value(pop_gaussian(m, mean, sigma * det_exp(ld), gb));  // bits back
-    push_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
+    b[i] = gb.value(pop_gaussian(m, mean, sigma * det_exp(ld), gb));
   }
+  for (int64_t i = 0; i < n; ++i)  // push x̄ with N(f⁻¹(ȳ), σ²)
+    if (!(pass && pass[i])) push_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
 }
 
 template <class Fn>
 void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
-  for (int64_t i = n; i-- > 0;) {
+  for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) {
       a[i] = b[i];
       continue;
     }
     a[i] = ga.value(pop_gaussian(m, fn.inverse(i, b[i]), sigma, ga));
+  }
+  for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
+    if (pass && pass[i]) continue;
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
     push_gaussian(m, gb.index_of(b[i]), mean, sigma * det_exp(ld), gb);
@@ -236,25 +247,27 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
         break;
       }
       case DetLayerKind::kInv1x1: {  // Algorithm 3.1 on each pixel's C×C block
+        // Pop every pixel's y, then push every pixel's x (see encode_elementwise).
         const DetInv1x1& l = *layer.inv1x1;
         const int64_t c = l.c, plane = layer.in.plane();
-        std::vector<double> xp(c), mean(c), back(c), work(c);
+        std::vector<double> mean(c), back(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = 0; p < plane; ++p) {
-          for (int64_t i = 0; i < c; ++i) xp[i] = cur[i * plane + p];
+        for (int64_t p = 0; p < plane; ++p) {  // y ← pop N(W x̄, σ² W Wᵀ)
           for (int64_t o = 0; o < c; ++o) {
             double acc = 0;
-            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * xp[i];
+            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * cur[i * plane + p];
             mean[o] = acc;
           }
           pop_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
           for (int64_t o = 0; o < c; ++o) next[o * plane + p] = lat.value(iy[o]);
+        }
+        for (int64_t p = 0; p < plane; ++p) {  // push x̄ with N(W⁻¹ ȳ, σ² I)
           for (int64_t i = 0; i < c; ++i) {
             double acc = 0;
             for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * next[o * plane + p];
             back[i] = acc;
           }
-          for (int64_t i = c; i-- > 0;) push_gaussian(m, lat.index_of(xp[i]), back[i], sigma, lat);
+          for (int64_t i = c; i-- > 0;) push_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], sigma, lat);
         }
         break;
       }
@@ -303,23 +316,24 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
       case DetLayerKind::kInv1x1: {
         const DetInv1x1& l = *layer.inv1x1;
         const int64_t c = l.c, plane = layer.in.plane();
-        std::vector<double> xp(c), mean(c), back(c), work(c);
+        std::vector<double> mean(c), back(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = plane; p-- > 0;) {
+        for (int64_t p = plane; p-- > 0;) {  // x̄ ← pop N(W⁻¹ ȳ, σ² I)
           for (int64_t i = 0; i < c; ++i) {
             double acc = 0;
             for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * cur[o * plane + p];
             back[i] = acc;
           }
-          for (int64_t i = 0; i < c; ++i) xp[i] = lat.value(pop_gaussian(m, back[i], sigma, lat));
+          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = lat.value(pop_gaussian(m, back[i], sigma, lat));
+        }
+        for (int64_t p = plane; p-- > 0;) {  // push ȳ with N(W x̄, σ² W Wᵀ)
           for (int64_t o = 0; o < c; ++o) {
             double acc = 0;
-            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * xp[i];
+            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * prev[i * plane + p];
             mean[o] = acc;
             iy[o] = lat.index_of(cur[o * plane + p]);
           }
           push_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
-          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = xp[i];
         }
         break;
       }
