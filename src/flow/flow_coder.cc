@@ -132,6 +132,13 @@ void with_coupling_fn(const DetCoupling& c, const double* cond, const double* ct
   }
 }
 
+// The dequantizer's context features of x° (given as x°/255 − 1/2, as in training).
+std::vector<double> dequantizer_context(const DetDequantizer& q, const std::vector<double>& x_base, DetScratch& s) {
+  std::vector<double> centered(x_base.size());
+  for (size_t i = 0; i < x_base.size(); ++i) centered[i] = x_base[i] / 255.0 - 0.5;
+  return q.context(centered.data(), s);
+}
+
 void push_standard_normal(Message& m, const double* z, int64_t n, const GridSpec& g) {
   for (int64_t i = n; i-- > 0;) push_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
 }
@@ -178,9 +185,7 @@ void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::ve
     for (int64_t i = 0; i < d; ++i) (*u)[i] = noise_grid_.value(pop_symbol(m, uniform));
     return;
   }
-  std::vector<double> centered(d);
-  for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
-  const std::vector<double> ctx = q->context(centered.data(), s);
+  const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
   // Decode path of the flow u → ε (sigmoid⁻¹, then the couplings' inverses): ε first.
   std::vector<double> t(d), prev(d);
   pop_standard_normal(m, t.data(), d, latent_grid_);
@@ -204,9 +209,7 @@ void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const 
     for (int64_t i = d; i-- > 0;) push_symbol(m, uniform, noise_grid_.index_of(u[i]));
     return;
   }
-  std::vector<double> centered(d);
-  for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
-  const std::vector<double> ctx = q->context(centered.data(), s);
+  const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
   std::vector<double> t(d), prev(d);
   const double sigma = params_.sigma;
   encode_elementwise(m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
@@ -400,9 +403,8 @@ double FlowCoder::theoretical_bits(const uint8_t* image, const std::vector<doubl
   model_.to_base(img.data(), x_base.data());
   double log_q = 0;
   if (const DetDequantizer* q = model_.dequantizer()) {
-    std::vector<double> centered(d), eps(d);
-    for (int64_t i = 0; i < d; ++i) centered[i] = x_base[i] / 255.0 - 0.5;
-    const std::vector<double> ctx = q->context(centered.data(), s);
+    std::vector<double> eps(d);
+    const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
     log_q = q->inverse(u.data(), ctx.data(), eps.data(), s);
   }
   for (int64_t i = 0; i < d; ++i) v[i] = x_base[i] + u[i];
