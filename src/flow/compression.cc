@@ -135,7 +135,9 @@ Container compress_images(const CodingModel& model, const ImageSet& images,
     for (uint32_t i = first; i < last; ++i) {
       const uint8_t* img = images.image(i);
       if (flow_mode) {
+        r.flow_net_bits -= m.bits();
         coder.encode(m, img, scratch, &u);
+        r.flow_net_bits += m.bits();
       } else if (m.bits() - bits0 < 0.5 * k * d) {  // far too short to lend ū's bits: direct
         model.direct->push_image(m, img, images.h, images.w);
         ++direct;
@@ -147,14 +149,20 @@ Container compress_images(const CodingModel& model, const ImageSet& images,
         Message trial = m;
         coder.encode(trial, img, scratch, &u);
         if (trial.max_borrowed() == 0) {
+          r.flow_net_bits -= m.bits();
           m = std::move(trial);
+          r.flow_net_bits += m.bits();
           flow_mode = true;
         } else {
           model.direct->push_image(m, img, images.h, images.w);
           ++direct;
         }
       }
-      if (opt.theoretical) r.theoretical_bits += coder.theoretical_bits(img, u, scratch);
+      if (opt.theoretical) {
+        const double bits = coder.theoretical_bits(img, u, scratch);
+        r.theoretical_bits += bits;
+        if (flow_mode) r.flow_theoretical_bits += bits;
+      }
       progress.tick();
     }
     r.direct_images = static_cast<int64_t>(direct);
@@ -178,6 +186,8 @@ Container compress_images(const CodingModel& model, const ImageSet& images,
       report->theoretical_bits += r.theoretical_bits;
       report->net_bits += r.net_bits;
       report->aux_bits += r.aux_bits;
+      report->flow_net_bits += r.flow_net_bits;
+      report->flow_theoretical_bits += r.flow_theoretical_bits;
     }
     report->total_bytes = container_overhead(c);
     for (const auto& s : c.streams) report->total_bytes += s.size();

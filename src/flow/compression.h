@@ -53,6 +53,8 @@ struct CompressReport {
   double theoretical_bits = 0;   // Σ −log2 p(x°+ū) + log2 q(ū|x°) over all images (same ū)
   double net_bits = 0;           // Σ over streams of message bits after − before (no aux bits)
   uint64_t aux_bits = 0;         // Σ over streams of the most bits ever borrowed
+  // The same two figures over the flow-coded images only (what the coder adds to the bound).
+  double flow_theoretical_bits = 0, flow_net_bits = 0;
   uint64_t total_bytes = 0;      // size of the container file
   double seconds = 0;
 };

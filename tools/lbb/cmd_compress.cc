@@ -52,14 +52,18 @@ void add_compress_command(CLI::App& app) {
     write_container(args->out, c);
     const double d = static_cast<double>(r.dims);
     const double total_bpd = 8.0 * r.total_bytes / d;
+    // Dimensions of the flow-coded images (the rest were coded by the direct model).
+    const double flow_d = static_cast<double>(r.images - r.direct_images) * (d / std::max<int64_t>(1, r.images));
     if (args->json) {
       std::printf("{\"images\": %lld, \"dims\": %lld, \"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, "
                   "\"aux_bits\": %llu, \"total_bytes\": %llu, \"total_bpd\": %.6f, \"seconds\": %.3f, "
-                  "\"direct_images\": %lld, \"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g}\n",
+                  "\"direct_images\": %lld, \"flow_theoretical_bpd\": %.6f, \"flow_net_bpd\": %.6f, "
+                  "\"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g}\n",
                   static_cast<long long>(r.images), static_cast<long long>(r.dims), r.theoretical_bits / d,
                   r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
                   static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds,
-                  static_cast<long long>(r.direct_images), c.streams.size(), args->precision, args->sigma);
+                  static_cast<long long>(r.direct_images), flow_d > 0 ? r.flow_theoretical_bits / flow_d : 0.0,
+                  flow_d > 0 ? r.flow_net_bits / flow_d : 0.0, c.streams.size(), args->precision, args->sigma);
     } else {
       std::printf("%s: %lld images, %llu bytes, %.4f bits/dim (theoretical %.4f, net %.4f, aux %llu bits), "
                   "%.1f s\n",
