@@ -11,6 +11,14 @@
 namespace lbb {
 namespace {
 
+// A message holding 64·d pseudo-random 10-bit symbols: bits for the first pops to take back,
+// as the direct prefix provides in practice.
+Message message_with_bits(int64_t d) {
+  Message m;
+  for (int64_t i = 0; i < 64 * d; ++i) m.push(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull >> 1 >> 10, uint64_t{1} << 53);
+  return m;
+}
+
 DetFlowModel synthetic_model(const std::string& config_text, uint64_t seed = 7, double noise = 0.02) {
   FlowConfig cfg = parse_flow_config(config_text, "test config");
   TensorArchive archive = det_synthetic_model_archive(cfg, seed, noise);
@@ -50,9 +58,7 @@ TEST_P(FlowCoderTest, RoundTripRestoresImagesAndMessageBitForBit) {
   const int n = 4;
   std::vector<uint8_t> images = random_images(n, d, 11 + GetParam());
   DetScratch s;
-  Message m;
-  // Give the first pops real bits to take back, as the direct prefix does in practice.
-  for (int i = 0; i < 64 * d; ++i) m.push(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull >> 1 >> 10, uint64_t{1} << 53);
+  Message m = message_with_bits(d);
   const Message before = m;
   for (int i = 0; i < n; ++i) coder.encode(m, images.data() + i * d, s);
   EXPECT_EQ(m.max_borrowed(), before.max_borrowed());
@@ -77,8 +83,7 @@ TEST_P(FlowCoderBoundTest, NetCodelengthMatchesTheDequantizationBound) {
   const int n = 20;
   std::vector<uint8_t> images = random_images(n, d, 5);
   DetScratch s;
-  Message m;
-  for (int i = 0; i < 64 * d; ++i) m.push(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull >> 1 >> 10, uint64_t{1} << 53);
+  Message m = message_with_bits(d);
   double theoretical = 0, net = 0;
   for (int i = 0; i < n; ++i) {
     std::vector<double> u;
@@ -191,8 +196,7 @@ TEST(BlackBoxCoder, RoundTripAndSameCodelengthAsCompositional) {
   const int n = 12;
   std::vector<uint8_t> images = random_images(n, d, 77);
   DetScratch s;
-  Message m;
-  for (int i = 0; i < 64 * d; ++i) m.push(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull >> 1 >> 10, uint64_t{1} << 53);
+  Message m = message_with_bits(d);
   const Message before = m;
   double bits_bb = 0, bits_comp = 0;
   for (int i = 0; i < n; ++i) {

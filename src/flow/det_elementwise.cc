@@ -13,16 +13,19 @@ namespace lbb {
 
 // ---- scalar helpers ------------------------------------------------------------------------
 
+// e^x − 1 = x·Σ_{n≥0} x^n/(n+1)!: coefficients 1/(n+1)!, n = 0..16 (det_expm1 and its array form).
+constexpr double kExpm1Series[] = {
+    1.0 / 1,          1.0 / 2,           1.0 / 6,            1.0 / 24,
+    1.0 / 120,        1.0 / 720,         1.0 / 5040,         1.0 / 40320,
+    1.0 / 362880,     1.0 / 3628800,     1.0 / 39916800,     1.0 / 479001600,
+    1.0 / 6227020800.0, 1.0 / 87178291200.0, 1.0 / 1307674368000.0, 1.0 / 20922789888000.0,
+    1.0 / 355687428096000.0};
+
 double det_expm1(double x) {
   if (x != x) return x;
   if (x > -0.5 && x < 0.5) {
     // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)!; for |x| < 1/2 the terms after n = 16 are < 2^-60.
-    static constexpr double c[] = {
-        1.0 / 1,          1.0 / 2,           1.0 / 6,            1.0 / 24,
-        1.0 / 120,        1.0 / 720,         1.0 / 5040,         1.0 / 40320,
-        1.0 / 362880,     1.0 / 3628800,     1.0 / 39916800,     1.0 / 479001600,
-        1.0 / 6227020800.0, 1.0 / 87178291200.0, 1.0 / 1307674368000.0, 1.0 / 20922789888000.0,
-        1.0 / 355687428096000.0};
+    const double* c = kExpm1Series;
     double p = c[16];
     for (int j = 15; j >= 0; --j) p = p * x + c[j];
     return x * p;
@@ -139,12 +142,7 @@ LBB_DET_CLONES void det_exp_array(const double* x, double* y, int64_t n) {
 }
 
 LBB_DET_CLONES void det_expm1_array(const double* x, double* y, int64_t n) {
-  static constexpr double c[] = {
-      1.0 / 1,          1.0 / 2,           1.0 / 6,            1.0 / 24,
-      1.0 / 120,        1.0 / 720,         1.0 / 5040,         1.0 / 40320,
-      1.0 / 362880,     1.0 / 3628800,     1.0 / 39916800,     1.0 / 479001600,
-      1.0 / 6227020800.0, 1.0 / 87178291200.0, 1.0 / 1307674368000.0, 1.0 / 20922789888000.0,
-      1.0 / 355687428096000.0};
+  const double* c = kExpm1Series;  // the same coefficients as det_expm1
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const V4d v = load4(x + i);
@@ -216,7 +214,7 @@ namespace {
 
 // The far-tail path: log-sum-exp of log-sigmoids (every term finite however large |t| is).
 double mixture_logit_cdf_tails(double x, const MixtureElement& p, double* log_dg) {
-  double vc[kMaxComponents], v1c[kMaxComponents], vpdf[kMaxComponents];
+  double vc[kMaxComponents] = {}, v1c[kMaxComponents] = {}, vpdf[kMaxComponents] = {};  // far-tail path only
   const int k = p.k;
   for (int i = 0; i < k; ++i) {
     const double t = (x - p.mu[i]) * p.inv_s[i];
