@@ -154,31 +154,26 @@ DetInv1x1::DetInv1x1(DetTensorSource& src, const std::string& name, DetShape s) 
   weight_inv = std::move(inv);
 }
 
-void DetInv1x1::forward(const double* x, double* y) const {
-  const int64_t n = shape.plane();
-  for (int64_t o = 0; o < c; ++o) {
-    double* yo = y + o * n;
-    for (int64_t p = 0; p < n; ++p) yo[p] = 0.0;
-    for (int64_t i = 0; i < c; ++i) {
-      const double w = weight[sz(o * c + i)];
-      const double* xi = x + i * n;
-      for (int64_t p = 0; p < n; ++p) yo[p] += w * xi[p];
+namespace {
+
+// out[r][p] = Σ_j mat[r][j]·in[j][p] for a c×c matrix at each of n pixels, j ascending.
+void per_pixel_matmul(const std::vector<double>& mat, int64_t c, int64_t n, const double* in, double* out) {
+  for (int64_t r = 0; r < c; ++r) {
+    double* out_r = out + r * n;
+    for (int64_t p = 0; p < n; ++p) out_r[p] = 0.0;
+    for (int64_t j = 0; j < c; ++j) {
+      const double w = mat[sz(r * c + j)];
+      const double* in_j = in + j * n;
+      for (int64_t p = 0; p < n; ++p) out_r[p] += w * in_j[p];
     }
   }
 }
 
-void DetInv1x1::inverse(const double* y, double* x) const {
-  const int64_t n = shape.plane();
-  for (int64_t i = 0; i < c; ++i) {
-    double* xi = x + i * n;
-    for (int64_t p = 0; p < n; ++p) xi[p] = 0.0;
-    for (int64_t o = 0; o < c; ++o) {
-      const double w = weight_inv[sz(i * c + o)];
-      const double* yo = y + o * n;
-      for (int64_t p = 0; p < n; ++p) xi[p] += w * yo[p];
-    }
-  }
-}
+}  // namespace
+
+void DetInv1x1::forward(const double* x, double* y) const { per_pixel_matmul(weight, c, shape.plane(), x, y); }
+
+void DetInv1x1::inverse(const double* y, double* x) const { per_pixel_matmul(weight_inv, c, shape.plane(), y, x); }
 
 // ---- coupling -------------------------------------------------------------------------------------
 
