@@ -102,7 +102,7 @@ struct Crafted {
   std::vector<uint64_t> lengths = {3};     // S entries
   size_t payload = 3;
   std::vector<uint8_t> bytes() const {
-    std::vector<uint8_t> out = {'L', 'B', 'B', 1};
+    std::vector<uint8_t> out = {'L', 'B', 'B', kContainerVersion};
     u32(out, 0x01020304u);
     varint(out, n);
     varint(out, c);
@@ -193,7 +193,7 @@ TEST(FormatContainer, OneStreamOverheadIsSmall) {
   EXPECT_EQ(container_overhead(single_image(127)), 24u);
   // The exact layout, up to the payload.
   const std::vector<uint8_t> head(bytes.begin(), bytes.begin() + 17);
-  const std::vector<uint8_t> want = {'L',  'B',  'B',  1,    0xD4, 0xC3, 0xB2, 0xA1, 1,
+  const std::vector<uint8_t> want = {'L',  'B',  'B',  2,    0xD4, 0xC3, 0xB2, 0xA1, 1,
                                      1,    28,   28,   32,   14,   1,    0xDE, 0x02};
   EXPECT_EQ(head, want);
   uint32_t crc = 0;
@@ -246,10 +246,13 @@ TEST(FormatContainer, BadMagicAndVersion) {
   expect_input_error([&] { parse_container(std::vector<uint8_t>{'L', 'B'}, "s"); },
                      {"s: truncated"});
   expect_input_error([&] { parse_container(std::vector<uint8_t>{}, "e"); }, {"e: empty file"});
-  std::vector<uint8_t> v2 = serialize_container(single_image(10));
-  v2[3] = 2;
-  expect_input_error([&] { parse_container(sealed({v2.begin(), v2.end() - 4}), "new.lbb"); },
-                     {"new.lbb: unsupported lbb container version 2 (this build reads version 1)"});
+  for (const uint8_t other : {uint8_t(kContainerVersion - 1), uint8_t(kContainerVersion + 1)}) {
+    std::vector<uint8_t> bytes = serialize_container(single_image(10));
+    bytes[3] = other;
+    expect_input_error([&] { parse_container(sealed({bytes.begin(), bytes.end() - 4}), "other.lbb"); },
+                       {"other.lbb: unsupported lbb container version " + std::to_string(other) +
+                        " (this build reads version " + std::to_string(kContainerVersion) + ")"});
+  }
 }
 
 TEST(FormatContainer, TrailingGarbage) {
@@ -325,10 +328,10 @@ TEST(FormatContainer, StructuralErrorsWithValidCrc) {
   expect(f, "truncated");
 
   // Non-canonical varints (so that parse ∘ serialize is the identity on accepted files).
-  std::vector<uint8_t> body = {'L', 'B', 'B', 1, 0, 0, 0, 0, 0x81, 0x00};
+  std::vector<uint8_t> body = {'L', 'B', 'B', kContainerVersion, 0, 0, 0, 0, 0x81, 0x00};
   expect_input_error([&] { parse_container(sealed(body), "v"); },
                      {"v: non-canonical varint for image count"});
-  body = {'L', 'B', 'B', 1, 0, 0, 0, 0, 1, 1, 4, 4, 32};
+  body = {'L', 'B', 'B', kContainerVersion, 0, 0, 0, 0, 1, 1, 4, 4, 32};
   for (int i = 0; i < 9; ++i) body.push_back(0xFF);
   body.push_back(0x02);  // a tenth byte > 1: more than 64 bits
   expect_input_error([&] { parse_container(sealed(body), "v"); }, {"v: sigma overflows 64 bits"});
@@ -383,7 +386,7 @@ TEST(FormatContainer, InvalidContainerIsACallerError) {
   c.header.w = 65536;
   EXPECT_THROW(serialize_container(c), std::invalid_argument);
   c = single_image(10);
-  c.header.version = 2;
+  c.header.version = kContainerVersion + 1;
   EXPECT_THROW(serialize_container(c), std::invalid_argument);
 }
 
@@ -400,7 +403,7 @@ TEST(FormatContainer, WriteAndReadFile) {
   EXPECT_TRUE(read_container(path) == single_image(5));
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"a.lbb"});
   expect_input_error([&] { read_container(dir.file("missing.lbb")); }, {dir.file("missing.lbb")});
-  test::write_raw(dir.file("bad.lbb"), {'L', 'B', 'B', 1, 0});
+  test::write_raw(dir.file("bad.lbb"), {'L', 'B', 'B', kContainerVersion, 0});
   expect_input_error([&] { read_container(dir.file("bad.lbb")); },
                      {dir.file("bad.lbb") + ": truncated"});
 }

@@ -5,15 +5,20 @@
 
 #include "flow/det_elementwise.h"
 #include "model/det_math.h"
-#include "model/discretized.h"
 #include "model/linear_ar_gaussian.h"
 #include "model/uniform.h"
+#include "model/windowed_gaussian.h"
 
 namespace lbb {
 
 namespace {
 
-constexpr int kLatentRangeBits = 8;  // intermediate values live on [−2^8, 2^8)
+// Intermediate values live on [−2^11, 2^11). A value outside the range is clamped to an edge
+// bin: still lossless, but it costs up to 63 bits there and derails every later layer (the
+// shipped model's activations do pass ±256 on some samples of ū). Wider is not free: every
+// bin has mass >= 1, so each push/pop pays −log2(1 − bins/2^63) ≈ 2^-20 bits at k = 32.
+// 11 + 1 + k <= 52 keeps every grid value exact in a double for k <= 40.
+constexpr int kLatentRangeBits = 11;
 
 // ---- elementwise local bits-back (DESIGN.md §4, thesis eqs. 3.23–3.27) ------------------------
 // An elementwise bijection b_i = f_i(a_i) is given by a functor with
@@ -39,10 +44,10 @@ void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const
     }
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
-    b[i] = gb.value(pop_gaussian(m, mean, sigma * det_exp(ld), gb));
+    b[i] = gb.value(pop_windowed_gaussian(m, mean, sigma * det_exp(ld), gb));
   }
   for (int64_t i = 0; i < n; ++i)  // push x̄ with N(f⁻¹(ȳ), σ²)
-    if (!(pass && pass[i])) push_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
+    if (!(pass && pass[i])) push_windowed_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
 }
 
 template <class Fn>
@@ -53,13 +58,13 @@ void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const
       a[i] = b[i];
       continue;
     }
-    a[i] = ga.value(pop_gaussian(m, fn.inverse(i, b[i]), sigma, ga));
+    a[i] = ga.value(pop_windowed_gaussian(m, fn.inverse(i, b[i]), sigma, ga));
   }
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
-    push_gaussian(m, gb.index_of(b[i]), mean, sigma * det_exp(ld), gb);
+    push_windowed_gaussian(m, gb.index_of(b[i]), mean, sigma * det_exp(ld), gb);
   }
 }
 
@@ -140,11 +145,11 @@ std::vector<double> dequantizer_context(const DetDequantizer& q, const std::vect
 }
 
 void push_standard_normal(Message& m, const double* z, int64_t n, const GridSpec& g) {
-  for (int64_t i = n; i-- > 0;) push_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
+  for (int64_t i = n; i-- > 0;) push_windowed_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
 }
 
 void pop_standard_normal(Message& m, double* z, int64_t n, const GridSpec& g) {
-  for (int64_t i = 0; i < n; ++i) z[i] = g.value(pop_gaussian(m, 0.0, 1.0, g));
+  for (int64_t i = 0; i < n; ++i) z[i] = g.value(pop_windowed_gaussian(m, 0.0, 1.0, g));
 }
 
 }  // namespace
@@ -270,7 +275,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
             for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * next[o * plane + p];
             back[i] = acc;
           }
-          for (int64_t i = c; i-- > 0;) push_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], sigma, lat);
+          for (int64_t i = c; i-- > 0;) push_windowed_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], sigma, lat);
         }
         break;
       }
@@ -283,7 +288,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
         std::vector<double> mu(n2), log_sigma(n2);
         f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
         for (int64_t i = n2; i-- > 0;)
-          push_gaussian(m, lat.index_of(cur[n1 + i]), mu[i], det_exp(log_sigma[i]), lat);
+          push_windowed_gaussian(m, lat.index_of(cur[n1 + i]), mu[i], det_exp(log_sigma[i]), lat);
         std::copy(cur.begin(), cur.begin() + n1, next.begin());
         break;
       }
@@ -327,7 +332,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
             for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * cur[o * plane + p];
             back[i] = acc;
           }
-          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = lat.value(pop_gaussian(m, back[i], sigma, lat));
+          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = lat.value(pop_windowed_gaussian(m, back[i], sigma, lat));
         }
         for (int64_t p = plane; p-- > 0;) {  // push ȳ with N(W x̄, σ² W Wᵀ)
           for (int64_t o = 0; o < c; ++o) {
@@ -350,7 +355,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
         f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
         std::copy(cur.begin(), cur.begin() + n1, prev.begin());
         for (int64_t i = 0; i < n2; ++i)
-          prev[n1 + i] = lat.value(pop_gaussian(m, mu[i], det_exp(log_sigma[i]), lat));
+          prev[n1 + i] = lat.value(pop_windowed_gaussian(m, mu[i], det_exp(log_sigma[i]), lat));
         break;
       }
     }

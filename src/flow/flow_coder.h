@@ -5,7 +5,8 @@
 // Grids (DESIGN.md §4: a value is an index s with value lo + (s + ½)·2^-k):
 //   data  x̄ = x° + ū on [0, 256)      (256·2^k bins; ⌊x̄⌋ = x° exactly)
 //   noise ū on [0, 1)                 (2^k bins)
-//   every intermediate value and z on [−2^8, 2^8)   (2^(9+k) bins)
+//   every intermediate value and z on [−2^11, 2^11)   (2^(12+k) bins)
+// Every Gaussian is a windowed one (model/windowed_gaussian.h), so pops stay within 16σ.
 // Encoding one image (Algorithm 3.4 around the compositional algorithm, §3.5.4.3):
 //   1. pop ū ~ q(u|x°): run the dequantizer flow's *decode* path (pop ε with N(0, I), then
 //      each coupling of q and the final sigmoid, elementwise local bits-back);

@@ -25,7 +25,8 @@
 
 namespace lbb {
 
-inline constexpr uint8_t kContainerVersion = 1;        // the only version this build reads/writes
+inline constexpr uint8_t kContainerVersion = 2;        // the only version this build reads/writes
+                                                       // (2: latent grid [−2^11, 2^11); 1 had [−2^8, 2^8))
 inline constexpr uint32_t kMaxImageSide = 65535;        // bound on c, h and w
 inline constexpr uint64_t kMaxSubpixels = uint64_t{1} << 34;  // bound on n·c·h·w
 inline constexpr uint32_t kMaxStreams = uint32_t{1} << 24;    // bound on S

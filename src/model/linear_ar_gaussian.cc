@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "model/discretized.h"
+#include "model/windowed_gaussian.h"
 
 namespace lbb {
 
@@ -25,7 +25,7 @@ void push_linear_ar_gaussian(Message& m, const uint64_t* index, const double* me
   }
   for (size_t j = d; j-- > 0;) {
     const double mu = conditional_mean(mean, lower, d, j, work);
-    push_gaussian(m, index[j], mu, lower[j * d + j], grid);
+    push_windowed_gaussian(m, index[j], mu, lower[j * d + j], grid);
   }
 }
 
@@ -33,7 +33,7 @@ void pop_linear_ar_gaussian(Message& m, uint64_t* index, const double* mean, con
                             size_t d, const GridSpec& grid, double* work) {
   for (size_t j = 0; j < d; ++j) {
     const double mu = conditional_mean(mean, lower, d, j, work);
-    index[j] = pop_gaussian(m, mu, lower[j * d + j], grid);
+    index[j] = pop_windowed_gaussian(m, mu, lower[j * d + j], grid);
     work[j] = (grid.value(index[j]) - mu) / lower[j * d + j];
   }
 }
