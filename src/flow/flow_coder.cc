@@ -24,6 +24,10 @@ constexpr int kLatentRangeBits = 11;
 // An elementwise bijection b_i = f_i(a_i) is given by a functor with
 //   double forward(int64_t i, double a, double* log_deriv) const;   // f_i(a), log f_i'(a)
 //   double inverse(int64_t i, double b) const;                      // f_i⁻¹(b)
+//   double noise(double a, double sigma) const;                     // a-side noise scale
+// The a-side noise is σ except where f is far from linear over ±σ (the dequantizer's final
+// sigmoid near u = 0 or 1); it is evaluated at a when popping/pushing b and at f⁻¹(b) when
+// pushing/popping a, values both sides know, and those agree to O(σ).
 // `pass` (nullable) marks elements that pass through unchanged (same grid on both sides).
 //
 // Encoding pops every b_i first, then pushes every a_i; decoding undoes the pushes, then the
@@ -44,10 +48,13 @@ void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const
     }
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
-    b[i] = gb.value(pop_windowed_gaussian(m, mean, sigma * det_exp(ld), gb));
+    b[i] = gb.value(pop_windowed_gaussian(m, mean, fn.noise(a[i], sigma) * det_exp(ld), gb));
   }
-  for (int64_t i = 0; i < n; ++i)  // push x̄ with N(f⁻¹(ȳ), σ²)
-    if (!(pass && pass[i])) push_windowed_gaussian(m, ga.index_of(a[i]), fn.inverse(i, b[i]), sigma, ga);
+  for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
+    if (pass && pass[i]) continue;
+    const double back = fn.inverse(i, b[i]);
+    push_windowed_gaussian(m, ga.index_of(a[i]), back, fn.noise(back, sigma), ga);
+  }
 }
 
 template <class Fn>
@@ -58,13 +65,14 @@ void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const
       a[i] = b[i];
       continue;
     }
-    a[i] = ga.value(pop_windowed_gaussian(m, fn.inverse(i, b[i]), sigma, ga));
+    const double back = fn.inverse(i, b[i]);
+    a[i] = ga.value(pop_windowed_gaussian(m, back, fn.noise(back, sigma), ga));
   }
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
-    push_windowed_gaussian(m, gb.index_of(b[i]), mean, sigma * det_exp(ld), gb);
+    push_windowed_gaussian(m, gb.index_of(b[i]), mean, fn.noise(a[i], sigma) * det_exp(ld), gb);
   }
 }
 
@@ -72,6 +80,7 @@ struct PreprocessFn {  // y = logit(α + (1 − 2α)·v/256)
   double alpha;
   double forward(int64_t, double v, double* ld) const { return logit_pre_forward(v, alpha, ld); }
   double inverse(int64_t, double y) const { return logit_pre_inverse(y, alpha); }
+  double noise(double, double sigma) const { return sigma; }
 };
 
 struct ActNormFn {  // y = (x + bias)·e^{logs}
@@ -81,12 +90,14 @@ struct ActNormFn {  // y = (x + bias)·e^{logs}
     return (x + l.bias[i]) * l.scale[i];
   }
   double inverse(int64_t i, double y) const { return y * l.inv_scale[i] - l.bias[i]; }
+  double noise(double, double sigma) const { return sigma; }
 };
 
 struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
   const DetMixtureParams& p;
   double forward(int64_t i, double x, double* ld) const { return mixture_forward(x, p.element(i), ld); }
   double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i)); }
+  double noise(double, double sigma) const { return sigma; }
 };
 
 struct AffineFn {  // y = x·e^{ls} + shift
@@ -96,6 +107,7 @@ struct AffineFn {  // y = x·e^{ls} + shift
     return affine_forward(x, p.exp_ls[i], p.shift[i]);
   }
   double inverse(int64_t i, double y) const { return affine_inverse(y, p.exp_neg_ls[i], p.shift[i]); }
+  double noise(double, double sigma) const { return sigma; }
 };
 
 // f = g⁻¹, log f'(a) = −log g'(g⁻¹(a)): the dequantizer's couplings, run from u towards ε.
@@ -113,6 +125,7 @@ struct InverseOf {
     double unused;
     return g.forward(i, b, &unused);
   }
+  double noise(double, double sigma) const { return sigma; }
 };
 
 struct LogitFn {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
@@ -121,6 +134,12 @@ struct LogitFn {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 �
     return sigmoid_inverse(u);
   }
   double inverse(int64_t, double t) const { return sigmoid_forward(t, nullptr); }
+  // Near u = 0 or 1 the sigmoid bends on the scale of u(1 − u): keep the noise on ū below
+  // 1/64 of that, or a ū within a few σ of an edge would cost tens of bits (seen at σ = 2^-14).
+  double noise(double u, double sigma) const {
+    const double edge = u * (1.0 - u) * (1.0 / 64.0);
+    return edge < sigma ? edge : sigma;
+  }
 };
 
 // Runs fn with the coupling's elementwise transform (mixture or affine), parameters computed
