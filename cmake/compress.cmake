@@ -13,3 +13,20 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
   lbb_add_test(compress_golden_test SOURCES tests/compress_golden_test.cc LIBS lbb_compress)
 endif()
+
+if(LBB_BUILD_TESTS)
+  # The same coding path built with the kernels' baseline (x86-64 SSE2) clones only: decoding
+  # the golden file with it, and re-encoding it byte for byte, shows that the AVX2 and the
+  # baseline builds compute the same bits, so files decode on CPUs without AVX2.
+  add_library(lbb_compress_baseline STATIC
+    ${LBB_FLOW_DET_SOURCES}
+    ${PROJECT_SOURCE_DIR}/src/flow/flow_config.cc
+    ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
+    ${PROJECT_SOURCE_DIR}/src/flow/compression.cc
+    ${PROJECT_SOURCE_DIR}/src/flow/black_box_coder.cc)
+  target_include_directories(lbb_compress_baseline PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(lbb_compress_baseline PUBLIC lbb_format lbb_core lbb_io Threads::Threads)
+  target_compile_definitions(lbb_compress_baseline PRIVATE LBB_DET_NO_CLONES)
+  target_compile_options(lbb_compress_baseline PRIVATE -ffp-contract=off -fno-fast-math)
+  lbb_add_test(compress_golden_baseline_test SOURCES tests/compress_golden_test.cc LIBS lbb_compress_baseline)
+endif()

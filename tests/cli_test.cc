@@ -150,7 +150,9 @@ TEST_F(Cli, ShippedModelRoundTripsImagesBitExactInAnotherProcess) {
   // each stream go through the direct model, which lends the bits bits-back pops first).
   const double theoretical = json_number(c.out, "flow_theoretical_bpd"), net = json_number(c.out, "flow_net_bpd");
   EXPECT_LT(json_number(c.out, "direct_images"), 50) << c.out;
-  EXPECT_LE(net - theoretical, 0.01) << c.out;
+  // Issue target on 10,000 images: 0.002. Measured ~0.0001 since the windowed Gaussians;
+  // before them, rare far-tail pops made it 0.002-0.006 (docs/compression.md).
+  EXPECT_LE(net - theoretical, 0.002) << c.out;
   EXPECT_EQ(json_number(c.out, "aux_bits"), 0) << c.out;
   EXPECT_NEAR(json_number(c.out, "total_bpd"), 8.0 * fs::file_size(path("t.lbb")) / (200 * 784), 1e-6);
   // Another process, another thread count: every byte of every image comes back.

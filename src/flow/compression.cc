@@ -6,6 +6,7 @@
 #include <cmath>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "io/errors.h"
 #include "io/tensor_archive.h"
@@ -39,6 +40,7 @@ int resolve_threads(int threads, int work) {
 
 // Progress reports from worker threads, serialized.
 struct ProgressCounter {
+  explicit ProgressCounter(std::function<void(int64_t)> fn) : callback(std::move(fn)) {}
   std::function<void(int64_t)> callback;
   std::atomic<int64_t> done{0};
   std::mutex mutex;
