@@ -250,6 +250,20 @@ bool mixture_sums(double x, const MixtureElement& p, double* c, double* c1, doub
   return sc > kTiny && s1 > kTiny && sp > kTiny;
 }
 
+// g(x) and its slope g'(x) = pdf / (c (1 − c)) for the Newton step of mixture_inverse: on the
+// direct path without the log and exp that mixture_logit_cdf's log-slope would cost.
+double logit_cdf_and_slope(double x, const MixtureElement& p, double* slope) {
+  double c, c1, pdf;
+  if (!mixture_sums(x, p, &c, &c1, &pdf)) {
+    double log_dg;
+    const double g = mixture_logit_cdf_tails(x, p, &log_dg);
+    *slope = det_exp(log_dg);
+    return g;
+  }
+  *slope = pdf / (c * c1);  // c + c1 = 1, so the product does not underflow
+  return det_log(c) - det_log(c1);
+}
+
 }  // namespace
 
 double mixture_logit_cdf(double x, const MixtureElement& p, double* log_dg) {
@@ -271,6 +285,7 @@ double mixture_forward(double x, const MixtureElement& p, double* log_deriv) {
 
 double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
   const int k = p.k;
+  if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
   const double t = (y - p.b) * p.exp_neg_a;  // the value of g to reach
   double mu_min = p.mu[0], mu_max = p.mu[0], log_s_max = p.log_s[0];
   for (int i = 1; i < k; ++i) {
@@ -287,13 +302,13 @@ double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
   double dx_old = hi - lo, dx = dx_old;
   int evals = 0;
   while (evals < kMixtureInverseMaxIter) {
-    double log_dg = 0;
-    const double r = mixture_logit_cdf(x, p, &log_dg) - t;
+    double slope;
+    const double r = logit_cdf_and_slope(x, p, &slope) - t;
     ++evals;
     if (r == 0) break;
     if (r < 0) lo = x;
     else hi = x;
-    const double step = r / det_exp(log_dg);
+    const double step = r / slope;
     const double newton = x - step;
     const double as = step < 0 ? -step : step;
     const double ado = dx_old < 0 ? -dx_old : dx_old;
