@@ -14,10 +14,10 @@ namespace lbb {
 namespace {
 
 // Intermediate values live on [−2^11, 2^11). A value outside the range is clamped to an edge
-// bin: still lossless, but it costs up to 63 bits there and derails every later layer (the
-// shipped model's activations do pass ±256 on some samples of ū). Wider is not free: every
-// bin has mass >= 1, so each push/pop pays −log2(1 − bins/2^63) ≈ 2^-20 bits at k = 32.
-// 11 + 1 + k <= 52 keeps every grid value exact in a double for k <= 40.
+// bin: still lossless, but it costs dearly there and derails every later layer (the shipped
+// model's activations did pass ±256). The range costs nothing while values stay in their
+// Gaussians' windows (model/windowed_gaussian.h); 11 + 1 + k <= 52 keeps every grid value
+// exact in a double for k <= 40.
 constexpr int kLatentRangeBits = 11;
 
 // ---- elementwise local bits-back (DESIGN.md §4, thesis eqs. 3.23–3.27) ------------------------
