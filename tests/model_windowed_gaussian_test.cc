@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -99,7 +100,9 @@ TEST(ModelWindowedGaussian, DegenerateWindows) {
   struct Case {
     double mean, scale;
   };
-  for (const Case c : {Case{50, 1000}, Case{1e9, 1}, Case{-1e9, 1}, Case{nan, 1}, Case{50, nan}, Case{50, 0}}) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const Case c : {Case{50, 1000}, Case{1e9, 1}, Case{-1e9, 1}, Case{nan, 1}, Case{50, nan}, Case{50, 0},
+                       Case{50, -3}, Case{50, -inf}, Case{inf, -inf}, Case{-inf, 1}, Case{inf, inf}}) {
     const GaussianWindow w = gaussian_window(c.mean, c.scale, small);
     EXPECT_LE(w.first + w.count, small.nbins);
     for (uint64_t i : {uint64_t{0}, uint64_t{49}, uint64_t{99}}) {

@@ -40,14 +40,16 @@ struct GaussianWindow {
 inline GaussianWindow gaussian_window(double mean, double scale, const GridSpec& grid) {
   const double n = static_cast<double>(grid.nbins);
   const double to_steps = det_pow2(grid.k);
-  const double h = scale * to_steps * kWindowScales + 2.0;
+  double h = scale * to_steps * kWindowScales + 2.0;
   if (!(h < n)) return {0, grid.nbins};  // also NaN
+  if (!(h >= 2.0)) h = 2.0;              // negative scales (DiscretizedSymmetric: tiny)
   double c = (mean - grid.lo) * to_steps;
-  if (!(c >= -h)) c = -h;  // also NaN
+  if (!(c >= -h)) c = -h;  // also NaN and −∞
   if (c > n + h) c = n + h;
+  // c and h are finite here (found by fuzz_message: a −∞ scale once made them NaN).
   double lo = std::floor(c - h), hi = std::floor(c + h) + 1.0;
-  lo = lo < 0 ? 0 : (lo > n ? n : lo);
-  hi = hi < lo ? lo : (hi > n ? n : hi);
+  lo = lo > 0 ? (lo < n ? lo : n) : 0.0;
+  hi = hi > lo ? (hi < n ? hi : n) : lo;
   const uint64_t first = static_cast<uint64_t>(lo);
   return {first, static_cast<uint64_t>(hi) - first};
 }
