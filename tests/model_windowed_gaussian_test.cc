@@ -112,6 +112,11 @@ TEST(ModelWindowedGaussian, DegenerateWindows) {
     }
   }
   EXPECT_EQ(gaussian_window(1e9, 1, small).count, 0u);
+  // double(nbins) rounds up to 2^62 here: the window must still end inside the grid (fuzz_message).
+  const GridSpec odd{0.0, 0, (uint64_t{1} << 62) - 1};
+  const GaussianWindow top = gaussian_window(0x1p62 - 0x1p12, 0x1p8, odd);
+  EXPECT_LE(top.first + top.count, odd.nbins);
+  EXPECT_GT(top.count, 0u);
   EXPECT_EQ(gaussian_window(50, 1000, small).count, 100u);
 }
 

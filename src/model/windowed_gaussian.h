@@ -17,6 +17,7 @@
 // Encoder and decoder compute W from the same doubles with IEEE basic operations only.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -50,8 +51,10 @@ inline GaussianWindow gaussian_window(double mean, double scale, const GridSpec&
   double lo = std::floor(c - h), hi = std::floor(c + h) + 1.0;
   lo = lo > 0 ? (lo < n ? lo : n) : 0.0;
   hi = hi > lo ? (hi < n ? hi : n) : lo;
-  const uint64_t first = static_cast<uint64_t>(lo);
-  return {first, static_cast<uint64_t>(hi) - first};
+  // double(nbins) may round up past nbins: clamp again in integers.
+  const uint64_t first = std::min(static_cast<uint64_t>(lo), grid.nbins);
+  const uint64_t last = std::min(static_cast<uint64_t>(hi), grid.nbins);
+  return {first, last - first};
 }
 
 // Requires |lo| + nbins·2^-k < 2^(53−k) with lo a multiple of 2^-k (true of every grid of the
