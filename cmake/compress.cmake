@@ -1,9 +1,10 @@
 # Torch-free coding path: local bits-back coding with the deterministic flow evaluator
 # (src/flow/flow_coder.cc) and the stream/container pipeline (src/flow/compression.cc).
-add_library(lbb_compress STATIC
+set(LBB_COMPRESS_SOURCES
   ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
   ${PROJECT_SOURCE_DIR}/src/flow/compression.cc
   ${PROJECT_SOURCE_DIR}/src/flow/black_box_coder.cc)
+add_library(lbb_compress STATIC ${LBB_COMPRESS_SOURCES})
 target_include_directories(lbb_compress PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_compress PUBLIC lbb_flow_det lbb_format lbb_core lbb_io Threads::Threads)
 # Encoder and decoder must compute the same bits: no FMA contraction, no fast-math.
@@ -12,18 +13,11 @@ target_compile_options(lbb_compress PRIVATE -ffp-contract=off -fno-fast-math)
 if(LBB_BUILD_TESTS)
   lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
   lbb_add_test(compress_golden_test SOURCES tests/compress_golden_test.cc LIBS lbb_compress)
-endif()
 
-if(LBB_BUILD_TESTS)
   # The same coding path built with the kernels' baseline (x86-64 SSE2) clones only: decoding
   # the golden file with it, and re-encoding it byte for byte, shows that the AVX2 and the
   # baseline builds compute the same bits, so files decode on CPUs without AVX2.
-  add_library(lbb_compress_baseline STATIC
-    ${LBB_FLOW_DET_SOURCES}
-    ${PROJECT_SOURCE_DIR}/src/flow/flow_config.cc
-    ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
-    ${PROJECT_SOURCE_DIR}/src/flow/compression.cc
-    ${PROJECT_SOURCE_DIR}/src/flow/black_box_coder.cc)
+  add_library(lbb_compress_baseline STATIC ${LBB_FLOW_DET_SOURCES} ${LBB_COMPRESS_SOURCES})
   target_include_directories(lbb_compress_baseline PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(lbb_compress_baseline PUBLIC lbb_format lbb_core lbb_io Threads::Threads)
   target_compile_definitions(lbb_compress_baseline PRIVATE LBB_DET_NO_CLONES)

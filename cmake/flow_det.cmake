@@ -2,7 +2,8 @@
 # src/flow/det_*.cc + src/flow/flow_config.cc -> lbb_flow_det.  Used by the coding path;
 # lbb_flow (cmake/torch_parts.cmake) links it for the config parser.
 file(GLOB LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/det_*.cc)
-add_library(lbb_flow_det STATIC ${LBB_FLOW_DET_SOURCES} ${PROJECT_SOURCE_DIR}/src/flow/flow_config.cc)
+list(APPEND LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/flow_config.cc)
+add_library(lbb_flow_det STATIC ${LBB_FLOW_DET_SOURCES})
 target_include_directories(lbb_flow_det PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_flow_det PUBLIC lbb_core lbb_io Threads::Threads)
 # Bit-identical results in encoder and decoder: no FMA contraction, no fast-math, ever.
