@@ -43,7 +43,7 @@ inline GaussianWindow gaussian_window(double mean, double scale, const GridSpec&
   const double to_steps = det_pow2(grid.k);
   double h = scale * to_steps * kWindowScales + 2.0;
   if (!(h < n)) return {0, grid.nbins};  // also NaN
-  if (!(h >= 2.0)) h = 2.0;              // negative scales (DiscretizedSymmetric: tiny)
+  if (!(h >= 2.0)) h = 2.0;  // negative or −∞ scales: the narrowest window, as for scale 0
   double c = (mean - grid.lo) * to_steps;
   if (!(c >= -h)) c = -h;  // also NaN and −∞
   if (c > n + h) c = n + h;
