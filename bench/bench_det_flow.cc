@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "flow/det_flow.h"
+#include "det/det_flow.h"
 #include "flow/flow_model.h"
 #include "flow/model_io.h"
 

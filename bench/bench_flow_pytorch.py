@@ -36,7 +36,7 @@ DEFAULT_CONFIG = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(_
                                               "configs", "fmnist_flowpp.cfg"))
 
 
-# ---- config (src/flow/flow_config.cc) --------------------------------------------------------
+# ---- config (src/det/flow_config.cc) --------------------------------------------------------
 
 class ConfigError(Exception):
     pass

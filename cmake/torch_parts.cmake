@@ -1,8 +1,7 @@
 # LibTorch parts: src/flow, src/train -> lbb_flow; tools/lbb -> the `lbb` CLI.
 file(GLOB LBB_FLOW_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/*.cc ${PROJECT_SOURCE_DIR}/src/train/*.cc)
-# Torch-free sources live in lbb_flow_det (cmake/flow_det.cmake: det_*.cc, flow_config.cc) and
-# lbb_compress (cmake/compress.cmake: flow_coder.cc, compression.cc).
-list(FILTER LBB_FLOW_SOURCES EXCLUDE REGEX "/src/flow/(det_[^/]*|flow_config|flow_coder|compression|black_box_coder)\\.cc$")
+# (The torch-free evaluator and coding path are src/det and src/coding: cmake/det.cmake,
+# cmake/coding.cmake.)
 add_library(lbb_flow STATIC ${LBB_FLOW_SOURCES})
 target_include_directories(lbb_flow PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_flow PUBLIC lbb_compress lbb_flow_det lbb_io ${TORCH_LIBRARIES})

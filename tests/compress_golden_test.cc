@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include "flow/compression.h"
+#include "coding/compression.h"
 #include "io/file_bytes.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"

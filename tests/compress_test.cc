@@ -3,9 +3,9 @@
 // dequantization bound, streams and threads, the direct prefix, and corrupt input.
 #include <gtest/gtest.h>
 
-#include "flow/black_box_coder.h"
-#include "flow/compression.h"
-#include "flow/flow_coder.h"
+#include "coding/black_box_coder.h"
+#include "coding/compression.h"
+#include "coding/flow_coder.h"
 #include "io/errors.h"
 
 namespace lbb {

@@ -12,8 +12,8 @@
 #include <limits>
 #include <random>
 
-#include "flow/det_elementwise.h"
-#include "flow/det_flow.h"
+#include "det/det_elementwise.h"
+#include "det/det_flow.h"
 #include "flow/flow_model.h"
 #include "flow/model_io.h"
 #include "io/errors.h"

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "flow/flow_config.h"
+#include "det/flow_config.h"
 #include "flow/layers.h"
 
 namespace lbb {

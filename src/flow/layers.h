@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "flow/flow_config.h"
+#include "det/flow_config.h"
 
 namespace lbb {
 

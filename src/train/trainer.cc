@@ -10,7 +10,7 @@
 #include <random>
 #include <sstream>
 
-#include "flow/compression.h"
+#include "coding/compression.h"
 #include "flow/model_io.h"
 #include "io/errors.h"
 #include "train/evaluate.h"

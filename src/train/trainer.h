@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "flow/flow_config.h"
+#include "det/flow_config.h"
 #include "io/images.h"
 
 namespace lbb {

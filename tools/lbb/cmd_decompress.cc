@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "flow/compression.h"
+#include "coding/compression.h"
 #include "flow/model_io.h"
 #include "io/errors.h"
 #include "progress.h"

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "flow/compression.h"
+#include "coding/compression.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"
 

@@ -1,4 +1,4 @@
-#include "flow/det_elementwise.h"
+#include "det/det_elementwise.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,9 +1,7 @@
-# Torch-free coding path: local bits-back coding with the deterministic flow evaluator
-# (src/flow/flow_coder.cc) and the stream/container pipeline (src/flow/compression.cc).
-set(LBB_COMPRESS_SOURCES
-  ${PROJECT_SOURCE_DIR}/src/flow/flow_coder.cc
-  ${PROJECT_SOURCE_DIR}/src/flow/compression.cc
-  ${PROJECT_SOURCE_DIR}/src/flow/black_box_coder.cc)
+# Torch-free coding path, src/coding -> lbb_compress: local bits-back coding with the
+# deterministic flow evaluator (flow_coder.cc, black_box_coder.cc) and the stream/container
+# pipeline (compression.cc).
+file(GLOB LBB_COMPRESS_SOURCES ${PROJECT_SOURCE_DIR}/src/coding/*.cc)
 add_library(lbb_compress STATIC ${LBB_COMPRESS_SOURCES})
 target_include_directories(lbb_compress PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_compress PUBLIC lbb_flow_det lbb_format lbb_core lbb_io Threads::Threads)

@@ -1,4 +1,4 @@
-#include "flow/flow_config.h"
+#include "det/flow_config.h"
 
 #include <fstream>
 #include <sstream>

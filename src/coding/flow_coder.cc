@@ -1,9 +1,9 @@
-#include "flow/flow_coder.h"
+#include "coding/flow_coder.h"
 
 #include <stdexcept>
 #include <string>
 
-#include "flow/det_elementwise.h"
+#include "det/det_elementwise.h"
 #include "model/det_math.h"
 #include "model/linear_ar_gaussian.h"
 #include "model/uniform.h"

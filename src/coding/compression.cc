@@ -1,4 +1,4 @@
-#include "flow/compression.h"
+#include "coding/compression.h"
 
 #include <algorithm>
 #include <atomic>

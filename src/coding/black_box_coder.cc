@@ -1,4 +1,4 @@
-#include "flow/black_box_coder.h"
+#include "coding/black_box_coder.h"
 
 #include <stdexcept>
 

@@ -1,8 +1,7 @@
-# Torch-free deterministic evaluator of trained flow models (DESIGN.md §5):
-# src/flow/det_*.cc + src/flow/flow_config.cc -> lbb_flow_det.  Used by the coding path;
-# lbb_flow (cmake/torch_parts.cmake) links it for the config parser.
-file(GLOB LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/det_*.cc)
-list(APPEND LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/flow_config.cc)
+# Torch-free architecture description and deterministic evaluator of trained flow models
+# (DESIGN.md §5): src/det -> lbb_flow_det.  Used by the coding path; lbb_flow
+# (cmake/torch_parts.cmake) links it for the config parser.
+file(GLOB LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/det/*.cc)
 add_library(lbb_flow_det STATIC ${LBB_FLOW_DET_SOURCES})
 target_include_directories(lbb_flow_det PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_flow_det PUBLIC lbb_core lbb_io Threads::Threads)

@@ -1,10 +1,10 @@
-#include "flow/det_net.h"
+#include "det/det_net.h"
 
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
-#include "flow/det_elementwise.h"
+#include "det/det_elementwise.h"
 #include "model/det_math.h"
 
 // The SIMD helpers below are always inlined; their by-value vector ABI never matters.

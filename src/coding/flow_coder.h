@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "ans/message.h"
-#include "flow/det_flow.h"
+#include "det/det_flow.h"
 #include "model/grid.h"
 
 namespace lbb {

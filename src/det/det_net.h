@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "flow/det_tensor.h"
+#include "det/det_tensor.h"
 
 namespace lbb {
 

@@ -1,4 +1,4 @@
-#include "flow/det_flow.h"
+#include "det/det_flow.h"
 
 #include <atomic>
 #include <cmath>

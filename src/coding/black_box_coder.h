@@ -12,7 +12,7 @@
 
 #include <vector>
 
-#include "flow/flow_coder.h"
+#include "coding/flow_coder.h"
 
 namespace lbb {
 

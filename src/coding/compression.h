@@ -14,8 +14,8 @@
 #include <functional>
 #include <string>
 
-#include "flow/det_flow.h"
-#include "flow/flow_coder.h"
+#include "det/det_flow.h"
+#include "coding/flow_coder.h"
 #include "format/container.h"
 #include "io/images.h"
 #include "model/context_image_model.h"

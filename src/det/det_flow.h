@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "flow/det_elementwise.h"
-#include "flow/det_net.h"
-#include "flow/det_tensor.h"
-#include "flow/flow_config.h"
+#include "det/det_elementwise.h"
+#include "det/det_net.h"
+#include "det/det_tensor.h"
+#include "det/flow_config.h"
 #include "io/tensor_archive.h"
 
 namespace lbb {
