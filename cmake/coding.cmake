@@ -10,6 +10,7 @@ target_compile_options(lbb_compress PRIVATE -ffp-contract=off -fno-fast-math)
 
 if(LBB_BUILD_TESTS)
   lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
+  lbb_add_test(compress_tiles_test SOURCES tests/compress_tiles_test.cc LIBS lbb_compress)
   lbb_add_test(compress_golden_test SOURCES tests/compress_golden_test.cc LIBS lbb_compress)
 
   # The same coding path built with the kernels' baseline (x86-64 SSE2) clones only: decoding

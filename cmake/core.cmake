@@ -9,6 +9,7 @@ add_library(lbb_core STATIC
   src/model/categorical.cc
   src/model/linear_ar_gaussian.cc
   src/model/context_image_model.cc
+  src/model/adaptive_image_model.cc
   src/codec/parallel.cc
 )
 target_include_directories(lbb_core PUBLIC ${PROJECT_SOURCE_DIR}/src)
@@ -40,6 +41,7 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(model_linear_ar_gaussian_test SOURCES tests/model_linear_ar_gaussian_test.cc LIBS lbb_core)
   lbb_add_test(codec_combinators_test SOURCES tests/codec_combinators_test.cc LIBS lbb_core)
   lbb_add_test(codec_parallel_test SOURCES tests/codec_parallel_test.cc LIBS lbb_core)
+  lbb_add_test(model_adaptive_image_test SOURCES tests/model_adaptive_image_test.cc LIBS lbb_core)
 endif()
 
 if(LBB_BUILD_BENCH)

@@ -3,6 +3,8 @@
 add_library(lbb_io STATIC
   src/io/file_bytes.cc
   src/io/idx_file.cc
+  src/io/image_items.cc
+  src/io/output_set.cc
   src/io/images.cc
   src/io/png_file.cc
   src/io/pnm_file.cc
@@ -16,4 +18,6 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(io_input_errors_test SOURCES tests/io_input_errors_test.cc LIBS lbb_io)
   lbb_add_test(io_tensor_archive_test SOURCES tests/io_tensor_archive_test.cc LIBS lbb_io)
   lbb_add_test(io_atomic_write_test SOURCES tests/io_atomic_write_test.cc LIBS lbb_io)
+  lbb_add_test(io_output_set_test SOURCES tests/io_output_set_test.cc LIBS lbb_io)
+  lbb_add_test(io_image_items_test SOURCES tests/io_image_items_test.cc LIBS lbb_io)
 endif()

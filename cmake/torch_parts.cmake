@@ -12,7 +12,8 @@ file(GLOB LBB_CLI_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/*.cc)
 add_executable(lbb ${LBB_CLI_SOURCES})
 target_link_libraries(lbb PRIVATE lbb_flow CLI11::CLI11)
 target_compile_definitions(lbb PRIVATE
-  LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
+  LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg"
+  LBB_MODELS_DIR="${PROJECT_SOURCE_DIR}/models")
 
 if(LBB_BUILD_TESTS)
   file(GLOB LBB_FLOW_TESTS ${PROJECT_SOURCE_DIR}/tests/flow_*_test.cc)
@@ -26,7 +27,8 @@ if(LBB_BUILD_BENCH)
   add_executable(bench_flow ${PROJECT_SOURCE_DIR}/bench/bench_flow.cc)
   target_link_libraries(bench_flow PRIVATE lbb_flow)
   target_compile_definitions(bench_flow PRIVATE
-    LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
+    LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg"
+  LBB_MODELS_DIR="${PROJECT_SOURCE_DIR}/models")
 endif()
 
 if(LBB_BUILD_TESTS)

@@ -2,17 +2,22 @@
 //   0: parse the rest as is;
 //   1: parse the rest after overwriting its last 4 bytes with the right whole-file CRC-32, so the
 //      fuzzer gets past the CRC and exercises the structural checks;
-//   2: build a valid Container from the rest, serialize it, and require that it parses back
-//      equal, that a truncation at an input-chosen point is rejected as "truncated", and that a
-//      single bit flip at an input-chosen point is rejected.
+//   2: build a valid Container from the rest (0..4 image entries of any channel count, small
+//      dimensions or one long side, tiles of any size, 0..8 streams padded to the size bounds),
+//      serialize it, and require that it parses back equal, that a truncation at an input-chosen
+//      point is rejected as "truncated", that a single bit flip at an input-chosen point is
+//      rejected, and that breaking one invariant makes check_container throw.
 // Checks, besides ASan/UBSan: parse_container throws nothing but InputError, whose message is one
-// line starting with the name; an accepted file re-serialises to exactly the same bytes.
+// line starting with the name; an accepted file re-serialises to exactly the same bytes (so
+// check_container accepts everything parse_container accepts).
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -57,15 +62,46 @@ struct Reader {
   uint64_t u64() { return u32() | uint64_t{u32()} << 32; }
 };
 
+// A random ContainerImage that satisfies check_container's invariants: small dimensions (or one
+// long side), tiles of any size (coarsened when they would be too many), count up to 64 for IDX.
+ContainerImage random_image(Reader& in) {
+  ContainerImage e;
+  const size_t len = in.byte() % 32 == 0 ? kMaxNameBytes : 1 + in.byte() % 12;
+  e.name.resize(len);
+  for (auto& ch : e.name) ch = static_cast<char>(in.byte());
+  e.format = in.byte() % 3;
+  e.channels = in.byte() % kMaxChannels + 1;
+  if (in.byte() % 8 == 0) {
+    e.h = in.u32() % kMaxImageSide + 1;  // one long side
+    e.w = in.byte() % 4 + 1;
+  } else {
+    e.h = in.byte() % 64 + 1;
+    e.w = in.byte() % 64 + 1;
+  }
+  e.count = e.format == 2 ? in.byte() % 64 + 1 : (in.byte() % 8 == 0 ? 2 : 1);
+  e.tile_h = in.u32() % e.h + 1;
+  e.tile_w = in.u32() % e.w + 1;
+  e.tile_channels = e.colour_channels() == 3 && in.byte() % 2 ? 3 : 1;
+  if (e.has_alpha()) {
+    e.alpha_tile_h = in.u32() % e.h + 1;
+    e.alpha_tile_w = in.u32() % e.w + 1;
+  }
+  e.flow = in.byte() % 2;
+  if (e.tiles() > 4096) {  // keep the tile count (and the stream bytes it needs) small
+    e.tile_h = e.h;
+    e.tile_w = e.w;
+    if (e.has_alpha()) {
+      e.alpha_tile_h = e.h;
+      e.alpha_tile_w = e.w;
+    }
+  }
+  return e;
+}
+
 void structured(Reader in) {
   Container c;
   ContainerHeader& h = c.header;
   h.model_id = in.u32();
-  h.c = in.byte() % 4 + 1;
-  h.h = (in.byte() | uint32_t{in.byte()} << 8) % kMaxImageSide + 1;
-  h.w = (in.byte() | uint32_t{in.byte()} << 8) % kMaxImageSide + 1;
-  h.n = in.u32() % 1000;
-  while (h.subpixels() > kMaxSubpixels) h.n /= 2;
   h.precision_bits = in.byte() % (kMaxPrecisionBits + 1);
   h.flags = in.u32() >> (in.byte() % 32);
   double sigma;
@@ -73,26 +109,40 @@ void structured(Reader in) {
   std::memcpy(&sigma, &bits, sizeof sigma);
   if (!(sigma > 0 && sigma <= 1e308)) sigma = std::ldexp(1.0, -(in.byte() % 64));
   h.sigma = sigma;
-  const size_t s = h.n == 0 ? in.byte() % 3 : in.byte() % 8 + 1;
-  uint32_t left = h.n;
+  const size_t m = in.byte() % 5;
+  for (size_t i = 0; i < m; ++i) c.images.push_back(random_image(in));
+  const uint64_t tiles = c.total_tiles();
+  check(tiles <= 4 * 4096);
+  const size_t s = tiles == 0 ? in.byte() % 3 : in.byte() % 8 + 1;
+  uint64_t left = tiles;
+  size_t payload = 0;
   for (size_t i = 0; i < s; ++i) {
-    const uint32_t k = i + 1 == s ? left : (left == 0 ? 0 : in.u32() % (left + 1));
-    c.stream_images.push_back(k);
+    const uint64_t k = i + 1 == s ? left : (left == 0 ? 0 : in.u32() % (left + 1));
+    c.stream_tiles.push_back(k);
     left -= k;
     const size_t len = in.byte() % 64 == 0 ? in.u32() % 5000 : in.byte() % 40;
     std::vector<uint8_t> stream(len);
     for (auto& b : stream) b = in.byte();
+    payload += len;
     c.streams.push_back(std::move(stream));
   }
+  // The size bounds: pad the last stream until the streams alone are long enough for the
+  // declared subpixels and tiles (the header only adds to the file's length).
+  const uint64_t subpixels = c.total_subpixels();
+  uint64_t need = 0;
+  if (subpixels > kSubpixelSlack) need = (subpixels - kSubpixelSlack + kSubpixelsPerByte - 1) / kSubpixelsPerByte;
+  if (tiles > kTileSlack) need = std::max(need, (tiles - kTileSlack + kTilesPerByte - 1) / kTilesPerByte);
+  if (need > payload) {
+    c.streams.back().resize(c.streams.back().size() + (need - payload), 0x5A);
+    payload = need;
+  }
   c.images_crc32 = in.u32();
+  check_container(c);  // must hold by construction (throws std::invalid_argument otherwise)
   const std::vector<uint8_t> bytes = serialize_container(c);
-  check(bytes.size() == container_overhead(c) + [&] {
-    size_t t = 0;
-    for (const auto& st : c.streams) t += st.size();
-    return t;
-  }());
+  check(bytes.size() == container_overhead(c) + payload);
   Container back;
   check(try_parse(bytes, &back, nullptr) && back == c);
+  check(back.total_tiles() == tiles && back.total_subpixels() == subpixels);
 
   std::string error;
   const size_t cut = in.u32() % bytes.size();
@@ -103,6 +153,32 @@ void structured(Reader in) {
   const uint32_t where = in.u32();
   flipped[where % bytes.size()] ^= static_cast<uint8_t>(1u << (where >> 29));
   check(!try_parse(flipped, &back, &error));
+
+  // An invariant broken in one input-chosen way must be refused by the writer.
+  if (!c.images.empty()) {
+    Container bad = c;
+    ContainerImage& e = bad.images[in.byte() % bad.images.size()];
+    switch (in.byte() % 6) {
+      case 0: e.tile_h = e.h + 1; break;
+      case 1: e.format = 3; break;
+      case 2: e.tile_channels = 2; break;
+      case 3: e.alpha_tile_w = e.has_alpha() ? e.w + 1 : 1; break;
+      case 4: e.name.clear(); break;
+      default: bad.stream_tiles.back() += 1; break;
+    }
+    bool refused = false;
+    try {
+      check_container(bad);
+    } catch (const std::invalid_argument&) {
+      refused = true;
+    }
+    check(refused);
+  }
+
+  // images_crc32_update continues a CRC: crc(a‖b) = update(crc(a), b).
+  const size_t split = in.byte() % (bytes.size() + 1);
+  check(images_crc32_update(images_crc32(bytes.data(), split), bytes.data() + split, bytes.size() - split) ==
+        images_crc32(bytes.data(), bytes.size()));
 }
 
 }  // namespace

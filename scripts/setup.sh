@@ -12,6 +12,7 @@ packages=(
   dataset-fashion-mnist                 # /usr/share/datasets/fashion-mnist
   clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh
   optipng webp libjxl-tools             # baseline codecs for side-by-side sizes
+  imagemagick                           # montage: the mosaic in scripts/demo.sh
 )
 if [[ "${LBB_SKIP_APT:-0}" != 1 ]]; then
   missing=()

@@ -129,49 +129,60 @@ ImageSet image_set(const CodingModel& cm, uint32_t n, uint32_t seed) {
   return set;
 }
 
+// Every tile the flow can code goes to the flow (the synthetic weights model nothing).
+CompressOptions flow_options() {
+  CompressOptions opt;
+  opt.prefer_flow = true;
+  return opt;
+}
+
 TEST(Compression, StreamsThreadsAndDirectPrefix) {
   CodingModel cm = coding_model(kConfigs[0]);
-  ImageSet images = image_set(cm, 300, 21);
-  CompressOptions opt;
+  const std::vector<ImageItem> items = items_of_image_set(image_set(cm, 300, 21));
+  CompressOptions opt = flow_options();
   opt.streams = 3;
   opt.threads = 1;
   CompressReport r1;
-  Container c1 = compress_images(cm, images, opt, &r1);
+  Container c1 = compress_items(cm, items, opt, &r1);
   opt.threads = 3;
-  Container c3 = compress_images(cm, images, opt, nullptr);
+  Container c3 = compress_items(cm, items, opt, nullptr);
   EXPECT_TRUE(c1 == c3) << "output must not depend on the thread count";
+  EXPECT_EQ(c1.streams.size(), 3u);
   EXPECT_EQ(r1.aux_bits, 0u) << "the direct prefix must lend the bits";
-  EXPECT_GT(r1.direct_images, 0);
-  EXPECT_LT(r1.direct_images, 300);
+  const int64_t flow = r1.tiles_by_mode[static_cast<int>(TileMode::kFlow)];
+  EXPECT_GT(flow, 200) << "after each stream's first tiles, the flow codes them";
+  EXPECT_LT(flow, 300) << "each stream starts with direct tiles";
   const std::vector<uint8_t> bytes = serialize_container(c1);
   EXPECT_EQ(bytes.size(), r1.total_bytes);
   for (int threads : {1, 2, 5}) {
-    ImageSet out = decompress_images(cm, parse_container(bytes, "t.lbb"), threads, "t.lbb");
-    EXPECT_EQ(out.pixels, images.pixels);
+    const std::vector<ImageItem> out = decompress_items(cm, parse_container(bytes, "t.lbb"), threads, "t.lbb");
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].pixels, items[0].pixels);
+    EXPECT_EQ(out[0].count, 300u);
   }
 }
 
 TEST(Compression, SingleImageIsCodedDirectly) {
   CodingModel cm = coding_model(kConfigs[0]);
-  ImageSet one = image_set(cm, 1, 3);
+  const std::vector<ImageItem> one = items_of_image_set(image_set(cm, 1, 3));
   CompressReport r;
-  Container c = compress_images(cm, one, CompressOptions{}, &r);
-  EXPECT_EQ(r.direct_images, 1);
+  Container c = compress_items(cm, one, flow_options(), &r);
+  EXPECT_EQ(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 0) << "nothing on the message to borrow from";
   EXPECT_EQ(r.aux_bits, 0u);
-  EXPECT_EQ(decompress_images(cm, c, 1, "one").pixels, one.pixels);
+  EXPECT_EQ(decompress_items(cm, c, 1, "one")[0].pixels, one[0].pixels);
 }
 
 TEST(Compression, WrongModelAndCorruptStreamsAreErrors) {
   CodingModel cm = coding_model(kConfigs[0]);
-  ImageSet images = image_set(cm, 40, 8);
-  Container c = compress_images(cm, images, CompressOptions{}, nullptr);
+  const std::vector<ImageItem> items = items_of_image_set(image_set(cm, 40, 8));
+  Container c = compress_items(cm, items, flow_options(), nullptr);
   CodingModel other = coding_model(kConfigs[1]);
-  EXPECT_THROW(decompress_images(other, c, 1, "x.lbb"), InputError);
+  EXPECT_THROW(decompress_items(other, c, 1, "x.lbb"), InputError);
   for (size_t pos : {size_t{0}, size_t{3}, c.streams[0].size() / 2, c.streams[0].size() - 1}) {
     Container bad = c;
     bad.streams[0][pos] ^= 0x10;
     try {
-      decompress_images(cm, bad, 2, "x.lbb");
+      decompress_items(cm, bad, 2, "x.lbb");
       ADD_FAILURE() << "corruption at " << pos << " not detected";
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find("x.lbb"), std::string::npos);

@@ -283,7 +283,7 @@ TEST(IoImages, CheckImageSetCatchesBrokenInvariants) {
   EXPECT_THROW(check_image_set(set), std::invalid_argument);
   set = random_set(2, 2, 3, 3, 9);
   EXPECT_THROW(check_image_set(set), std::invalid_argument);
-  EXPECT_THROW(write_png("/nonexistent/x.png", 2, 3, 3, set.pixels.data()), std::invalid_argument);
+  EXPECT_THROW(write_png("/nonexistent/x.png", 5, 3, 3, set.pixels.data()), std::invalid_argument);
 }
 
 }  // namespace

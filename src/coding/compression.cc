@@ -10,51 +10,34 @@
 
 #include "io/errors.h"
 #include "io/tensor_archive.h"
+#include "model/adaptive_image_model.h"
+#include "model/categorical.h"
+#include "model/uniform.h"
 
 namespace lbb {
 
 namespace {
-
-void put_varint(std::vector<uint8_t>* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<uint8_t>(v));
-}
-
-// Reads a shortest-form varint < 2^32; returns bytes used, 0 on malformed input.
-size_t get_varint(const std::vector<uint8_t>& in, uint64_t* v) {
-  *v = 0;
-  for (size_t i = 0; i < in.size() && i < 5; ++i) {
-    *v |= uint64_t{in[i] & 0x7fu} << (7 * i);
-    if (!(in[i] & 0x80)) return (i > 0 && in[i] == 0) || *v > 0xffffffffu ? 0 : i + 1;
-  }
-  return 0;
-}
 
 int resolve_threads(int threads, int work) {
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return std::max(1, std::min(threads > 0 ? threads : hw, work));
 }
 
-// Progress reports from worker threads, serialized.
+// Progress reports (subpixels) from worker threads, serialized.
 struct ProgressCounter {
-  explicit ProgressCounter(std::function<void(int64_t)> fn) : callback(std::move(fn)) {}
-  std::function<void(int64_t)> callback;
+  ProgressCounter(std::function<void(int64_t, int64_t)> fn, int64_t total_subpixels)
+      : callback(std::move(fn)), total(total_subpixels) {}
+  std::function<void(int64_t, int64_t)> callback;
+  const int64_t total;
   std::atomic<int64_t> done{0};
   std::mutex mutex;
-  void tick() {
-    const int64_t d = ++done;
+  void add(int64_t subpixels) {
+    const int64_t d = done += subpixels;
     if (!callback) return;
     std::lock_guard<std::mutex> lock(mutex);
-    callback(d);
+    callback(d, total);
   }
 };
-
-uint32_t stream_start(uint32_t n, uint32_t streams, uint32_t s) {
-  return static_cast<uint32_t>(uint64_t{n} * s / streams);
-}
 
 }  // namespace
 
@@ -80,6 +63,7 @@ CodingModel load_coding_model(const std::string& path) {
     throw InputError(path + ": corrupt direct model (" + e.what() + ")");
   }
   m.weights_hash = archive_weights_hash(archive);
+  m.path = path;
   return m;
 }
 
@@ -100,96 +84,458 @@ void add_direct_model(TensorArchive* archive, const ImageSet& images) {
   ts.push_back(fit_direct_model_tensor(images));
 }
 
-Container compress_images(const CodingModel& model, const ImageSet& images,
-                          const CompressOptions& opt, CompressReport* report) {
+
+namespace {
+
+// ---- tiles ------------------------------------------------------------------------------------
+
+// One tile: `planes` planes from `plane0` of image `image` of entry `entry`, rows y0.., columns x0...
+struct Tile {
+  uint32_t entry = 0, image = 0, plane0 = 0, planes = 1;
+  uint32_t y0 = 0, x0 = 0, h = 1, w = 1;
+  bool alpha = false;
+  bool edge = false;  // a colour tile smaller than the entry's tile size
+  uint64_t subpixels() const { return uint64_t{planes} * h * w; }
+};
+
+// The global tile order of a container's entries (format/container.h), by index arithmetic:
+// nothing per tile is stored.
+class TileIndex {
+ public:
+  explicit TileIndex(const std::vector<ContainerImage>& entries) : entries_(entries) {
+    first_.reserve(entries.size() + 1);
+    first_.push_back(0);
+    for (const ContainerImage& e : entries) first_.push_back(first_.back() + e.tiles());
+  }
+  uint64_t size() const { return first_.back(); }
+
+  Tile at(uint64_t t) const {
+    const size_t e = static_cast<size_t>(std::upper_bound(first_.begin(), first_.end(), t) - first_.begin() - 1);
+    const ContainerImage& ent = entries_[e];
+    const uint64_t local = t - first_[e];
+    const uint64_t per_image = ent.tiles_per_image();
+    Tile tile;
+    tile.entry = static_cast<uint32_t>(e);
+    tile.image = static_cast<uint32_t>(local / per_image);
+    uint64_t j = local % per_image;
+    const uint64_t colour = ent.colour_tiles_per_image();
+    uint32_t th = ent.tile_h, tw = ent.tile_w;
+    if (j < colour) {
+      const uint64_t grid = colour / (ent.colour_channels() / ent.tile_channels);
+      tile.plane0 = static_cast<uint32_t>(j / grid) * ent.tile_channels;
+      tile.planes = ent.tile_channels;
+      j %= grid;
+    } else {
+      j -= colour;
+      tile.alpha = true;
+      tile.plane0 = ent.colour_channels();
+      tile.planes = 1;
+      th = ent.alpha_tile_h, tw = ent.alpha_tile_w;
+    }
+    const uint32_t cols = (ent.w + tw - 1) / tw;
+    tile.y0 = static_cast<uint32_t>(j / cols) * th;
+    tile.x0 = static_cast<uint32_t>(j % cols) * tw;
+    tile.h = std::min(th, ent.h - tile.y0);
+    tile.w = std::min(tw, ent.w - tile.x0);
+    tile.edge = !tile.alpha && (tile.h != th || tile.w != tw);
+    return tile;
+  }
+
+ private:
+  const std::vector<ContainerImage>& entries_;
+  std::vector<uint64_t> first_;  // first_[e] = index of entry e's first tile
+};
+
+uint8_t* plane_of(ImageItem& item, uint32_t image, uint32_t plane) {
+  return item.pixels.data() + (size_t{image} * item.channels + plane) * item.h * item.w;
+}
+const uint8_t* plane_of(const ImageItem& item, uint32_t image, uint32_t plane) {
+  return item.pixels.data() + (size_t{image} * item.channels + plane) * item.h * item.w;
+}
+
+void copy_tile_out(const ImageItem& item, const Tile& t, uint8_t* out) {
+  for (uint32_t p = 0; p < t.planes; ++p) {
+    const uint8_t* plane = plane_of(item, t.image, t.plane0 + p);
+    for (uint32_t y = 0; y < t.h; ++y) {
+      const uint8_t* row = plane + size_t{t.y0 + y} * item.w + t.x0;
+      std::copy(row, row + t.w, out + (size_t{p} * t.h + y) * t.w);
+    }
+  }
+}
+
+void copy_tile_in(ImageItem& item, const Tile& t, const uint8_t* in) {
+  for (uint32_t p = 0; p < t.planes; ++p) {
+    uint8_t* plane = plane_of(item, t.image, t.plane0 + p);
+    for (uint32_t y = 0; y < t.h; ++y) {
+      const uint8_t* row = in + (size_t{p} * t.h + y) * t.w;
+      std::copy(row, row + t.w, plane + size_t{t.y0 + y} * item.w + t.x0);
+    }
+  }
+}
+
+// ---- the tile coders ---------------------------------------------------------------------------
+
+// Mode distributions: a tile the flow may code is almost always flow-coded (0.05 bits); the
+// others are mostly adaptive.  Zero frequencies still get mass 1 (never chosen by the encoder;
+// the decoder rejects them).
+const CategoricalModel& mode_model(bool flow_capable) {
+  static const CategoricalModel flow_tiles(std::vector<uint64_t>{120, 2, 4, 1, 1});
+  static const CategoricalModel other_tiles(std::vector<uint64_t>{0, 8, 48, 2, 6});
+  return flow_capable ? flow_tiles : other_tiles;
+}
+
+class TileCoder {
+ public:
+  TileCoder(const CodingModel& model, const FlowCoder& coder) : model_(model), coder_(coder) {
+    const FlowConfig& cfg = model.flow->config();
+    flow_c_ = static_cast<uint32_t>(cfg.channels);
+    flow_h_ = static_cast<uint32_t>(cfg.height);
+    flow_w_ = static_cast<uint32_t>(cfg.width);
+  }
+
+  bool flow_capable(const ContainerImage& e, const Tile& t) const {
+    return e.flow && !t.alpha && t.planes == flow_c_ && t.h == flow_h_ && t.w == flow_w_;
+  }
+  bool context_capable(const Tile& t) const { return t.planes == model_.direct->channels(); }
+  static bool constant(const uint8_t* tile, const Tile& t) {
+    const size_t n = size_t{t.h} * t.w;
+    for (uint32_t p = 0; p < t.planes; ++p)
+      for (size_t i = 1; i < n; ++i)
+        if (tile[p * n + i] != tile[p * n]) return false;
+    return true;
+  }
+
+  // The cheapest coder other than the flow, and its bits (mode flag included).
+  TileMode best_direct(const uint8_t* tile, const Tile& t, bool flow_capable, double* bits) const {
+    const CategoricalModel& modes = mode_model(flow_capable);
+    const auto flag = [&](TileMode m) { return model_bits(modes, static_cast<uint64_t>(m)); };
+    TileMode best = TileMode::kRaw;
+    *bits = 8.0 * t.subpixels() + flag(TileMode::kRaw);
+    const auto consider = [&](TileMode m, double b) {
+      b += flag(m);
+      if (b < *bits) *bits = b, best = m;
+    };
+    if (constant(tile, t)) consider(TileMode::kConstant, 8.0 * t.planes);
+    consider(TileMode::kAdaptive, adaptive_tile_bits(tile, t.planes, t.h, t.w));
+    if (context_capable(t)) consider(TileMode::kContext, model_.direct->image_bits(tile, t.h, t.w));
+    return best;
+  }
+
+  void push_direct(Message& m, TileMode mode, const uint8_t* tile, const Tile& t) const {
+    const size_t n = t.subpixels();
+    switch (mode) {
+      case TileMode::kConstant:
+        for (uint32_t p = t.planes; p-- > 0;) push_uniform(m, tile[p * size_t{t.h} * t.w], 256);
+        break;
+      case TileMode::kRaw:
+        for (size_t i = n; i-- > 0;) push_uniform(m, tile[i], 256);
+        break;
+      case TileMode::kAdaptive: push_adaptive_tile(m, tile, t.planes, t.h, t.w); break;
+      case TileMode::kContext: model_.direct->push_image(m, tile, t.h, t.w); break;
+      case TileMode::kFlow: throw std::logic_error("push_direct: flow");
+    }
+  }
+
+  // Pops the mode and the tile; throws InputError via CodingError on impossible content.
+  void pop(Message& m, const ContainerImage& e, const Tile& t, uint8_t* tile, DetScratch& scratch) const {
+    const bool fc = flow_capable(e, t);
+    const TileMode mode = static_cast<TileMode>(pop_symbol(m, mode_model(fc)));
+    const size_t n = t.subpixels(), plane = size_t{t.h} * t.w;
+    switch (mode) {
+      case TileMode::kFlow:
+        if (!fc) throw CodingError("flow mode on a tile the flow cannot code");
+        coder_.decode(m, tile, scratch);
+        break;
+      case TileMode::kConstant:
+        for (uint32_t p = 0; p < t.planes; ++p)
+          std::fill(tile + p * plane, tile + (p + 1) * plane, static_cast<uint8_t>(pop_uniform(m, 256)));
+        break;
+      case TileMode::kRaw:
+        for (size_t i = 0; i < n; ++i) tile[i] = static_cast<uint8_t>(pop_uniform(m, 256));
+        break;
+      case TileMode::kAdaptive: pop_adaptive_tile(m, tile, t.planes, t.h, t.w); break;
+      case TileMode::kContext:
+        if (!context_capable(t)) throw CodingError("context mode on a tile of another channel count");
+        model_.direct->pop_image(m, tile, t.h, t.w);
+        break;
+      default: throw CodingError("unknown tile mode");
+    }
+  }
+
+  const FlowCoder& flow() const { return coder_; }
+  uint32_t flow_channels() const { return flow_c_; }
+  uint32_t flow_height() const { return flow_h_; }
+  uint32_t flow_width() const { return flow_w_; }
+
+ private:
+  const CodingModel& model_;
+  const FlowCoder& coder_;
+  uint32_t flow_c_, flow_h_, flow_w_;
+};
+
+// A message holding `bits` pseudo-random bits (for trial encodes that must not borrow).
+Message filled_message(double bits) {
+  Message m;
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  for (double b = 0; b < bits + 64; b += 32) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    m.push((s >> 32) << 31, uint64_t{1} << 31);
+  }
+  return m;
+}
+
+struct SampleCost {
+  double flow_or_direct = 0, direct = 0, dims = 0;
+};
+
+// Full colour tiles of the flow's shape in `item`, a deterministic sample of up to `max_tiles`
+// of them, each coded (on scratch messages) by the flow and by the best direct coder.
+SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tiles) {
+  SampleCost cost;
+  const uint32_t cc = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+  const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
+  if ((fc != cc && fc != 1) || item.h < fh || item.w < fw) return cost;
+  const uint64_t rows = item.h / fh, cols = item.w / fw, groups = cc / fc;
+  const uint64_t full = uint64_t{item.count} * groups * rows * cols;
+  const uint64_t n = std::min<uint64_t>(full, static_cast<uint64_t>(std::max(0, max_tiles)));
+  DetScratch scratch;
+  std::vector<uint8_t> buf(size_t{fc} * fh * fw);
+  const double k = tc.flow().params().precision_bits;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t j = full * (2 * i + 1) / (2 * n);  // middles of n equal parts
+    Tile t;
+    t.planes = fc, t.h = fh, t.w = fw;
+    t.image = static_cast<uint32_t>(j / (groups * rows * cols));
+    j %= groups * rows * cols;
+    t.plane0 = static_cast<uint32_t>(j / (rows * cols)) * fc;
+    j %= rows * cols;
+    t.y0 = static_cast<uint32_t>(j / cols) * fh, t.x0 = static_cast<uint32_t>(j % cols) * fw;
+    copy_tile_out(item, t, buf.data());
+    double direct = 0;
+    tc.best_direct(buf.data(), t, true, &direct);
+    Message m = filled_message(0.5 * k * static_cast<double>(buf.size()) + 1024);
+    const double before = m.bits();
+    tc.flow().encode(m, buf.data(), scratch);
+    const double flow = m.bits() - before + model_bits(mode_model(true), 0);
+    cost.direct += direct;
+    cost.flow_or_direct += std::min(direct, flow);
+    cost.dims += static_cast<double>(buf.size());
+  }
+  return cost;
+}
+
+// Bits per subpixel of the direct coders on the large tiles of a direct-only entry, estimated on
+// the first and the middle tile of the middle image.
+double direct_plan_bpd(const TileCoder& tc, const ImageItem& item) {
+  Tile t;
+  t.planes = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+  t.h = std::min(item.h, kDirectTileSide), t.w = std::min(item.w, kDirectTileSide);
+  t.image = item.count / 2;
+  std::vector<uint8_t> buf(t.subpixels());
+  double bits = 0, dims = 0;
+  for (int k = 0; k < 2; ++k) {
+    t.y0 = k == 0 ? 0 : (item.h - t.h) / 2, t.x0 = k == 0 ? 0 : (item.w - t.w) / 2;
+    copy_tile_out(item, t, buf.data());
+    double b = 0;
+    tc.best_direct(buf.data(), t, false, &b);
+    bits += b, dims += static_cast<double>(buf.size());
+  }
+  return bits / dims;
+}
+
+// The container entry for `item`: tiles of the flow's shape if the flow can code them and,
+// on a sample, codes them in fewer bits than the direct coders would code large tiles.
+ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow) {
+  ContainerImage e;
+  e.name = item.name;
+  e.format = static_cast<uint8_t>(item.format);
+  e.channels = item.channels, e.h = item.h, e.w = item.w, e.count = item.count;
+  const uint32_t cc = e.colour_channels();
+  const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
+  bool flow = (fc == cc || fc == 1) && item.h >= fh && item.w >= fw;
+  if (flow && !prefer_flow) {
+    // Flow tiles if, on a sample, they beat the direct coders on large tiles by 2 %.
+    const SampleCost s = sample_costs(tc, item, 8);
+    flow = s.dims > 0 && s.flow_or_direct / s.dims < 0.98 * direct_plan_bpd(tc, item);
+  }
+  if (flow) {
+    e.flow = true;
+    e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc;
+  } else {
+    e.tile_h = std::min(item.h, kDirectTileSide), e.tile_w = std::min(item.w, kDirectTileSide);
+    e.tile_channels = cc;
+  }
+  if (e.has_alpha()) e.alpha_tile_h = std::min(item.h, kDirectTileSide), e.alpha_tile_w = std::min(item.w, kDirectTileSide);
+  return e;
+}
+
+void check_item(const ImageItem& item) {
+  if (item.channels < 1 || item.channels > kMaxChannels || item.h < 1 || item.w < 1 || item.count < 1 ||
+      item.pixels.size() != uint64_t{item.count} * item.channels * item.h * item.w)
+    throw std::invalid_argument("compress_items: malformed image item " + item.name);
+  if (item.name.empty() || item.name.size() > kMaxNameBytes)
+    throw InputError(item.name.substr(0, 200) + ": name longer than " + std::to_string(kMaxNameBytes) + " bytes");
+  if (item.h > kMaxImageSide || item.w > kMaxImageSide)
+    throw InputError(item.name + ": image larger than " + std::to_string(kMaxImageSide) + " pixels on a side");
+}
+
+// The first tile of each of S streams so that streams hold about equal subpixels.
+std::vector<uint64_t> stream_tile_counts(const TileIndex& tiles, uint64_t total_subpixels, uint32_t streams) {
+  std::vector<uint64_t> counts(streams, 0);
+  uint64_t done = 0;
+  uint32_t s = 0;
+  for (uint64_t t = 0; t < tiles.size(); ++t) {
+    // Tile t goes to the stream whose share of the subpixels its first subpixel falls in.
+    while (s + 1 < streams && done >= total_subpixels * (s + 1) / streams) ++s;
+    ++counts[s];
+    done += tiles.at(t).subpixels();
+  }
+  return counts;
+}
+
+}  // namespace
+
+std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string& name) {
+  check_image_set(set);
+  std::vector<ImageItem> items;
+  if (set.n == 0) return items;
+  ImageItem item;
+  item.name = name;
+  item.format = ImageFormat::kIdx;
+  item.channels = set.c, item.h = set.h, item.w = set.w, item.count = set.n;
+  item.pixels = set.pixels;
+  items.push_back(std::move(item));
+  return items;
+}
+
+double sample_tile_bits(const CodingModel& model, const std::vector<ImageItem>& items, int max_tiles,
+                        double* sample_dims) {
+  const FlowCoder coder(*model.flow, CodingParams{});
+  const TileCoder tc(model, coder);
+  double bits = 0, dims = 0;
+  const int per_item = std::max(1, max_tiles / std::max<int>(1, static_cast<int>(items.size())));
+  for (const ImageItem& item : items) {
+    const SampleCost s = sample_costs(tc, item, per_item);
+    bits += s.flow_or_direct, dims += s.dims;
+  }
+  if (sample_dims) *sample_dims = dims;
+  return bits;
+}
+
+Container compress_items(const CodingModel& model, const std::vector<ImageItem>& items,
+                         const CompressOptions& opt, CompressReport* report) {
   const auto start = std::chrono::steady_clock::now();
-  const FlowConfig& cfg = model.flow->config();
-  if (images.c != cfg.channels || images.h != cfg.height || images.w != cfg.width)
-    throw InputError("images are " + std::to_string(images.c) + "x" + std::to_string(images.h) + "x" +
-                     std::to_string(images.w) + " but the model codes " + std::to_string(cfg.channels) +
-                     "x" + std::to_string(cfg.height) + "x" + std::to_string(cfg.width) + " images");
-  FlowCoder coder(*model.flow, opt.coding);
-  const uint32_t n = images.n;
-  const uint32_t streams = n == 0 ? 1 : static_cast<uint32_t>(std::min<int64_t>(n, opt.streams > 0 ? opt.streams : 2));
-  const int64_t d = model.flow->dims();
+  for (const ImageItem& item : items) check_item(item);
+  const FlowCoder coder(*model.flow, opt.coding);
+  const TileCoder tc(model, coder);
   const double k = opt.coding.precision_bits;
 
   Container c;
   c.header.model_id = model_id_of(model.weights_hash);
-  c.header.n = n;
-  c.header.c = images.c, c.header.h = images.h, c.header.w = images.w;
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
+  for (const ImageItem& item : items) c.images.push_back(plan_entry(tc, item, opt.prefer_flow));
+  const uint64_t d = c.total_subpixels();
+  if (d > kMaxSubpixels) throw InputError("more than 2^34 subpixels in one file (split the input)");
+  const TileIndex tiles(c.images);
+  const uint64_t n_tiles = tiles.size();
+  const uint64_t auto_streams = 2 * ((d + (uint64_t{1} << 24) - 1) >> 24);
+  const uint32_t streams = static_cast<uint32_t>(std::max<uint64_t>(
+      1, std::min<uint64_t>({n_tiles, opt.streams > 0 ? static_cast<uint64_t>(opt.streams) : auto_streams, kMaxStreams})));
+  c.stream_tiles = stream_tile_counts(tiles, d, streams);
   c.streams.resize(streams);
-  c.stream_images.resize(streams);
+  std::vector<uint64_t> first(streams + 1, 0);
+  for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
   std::vector<CompressReport> per(streams);
-  ProgressCounter progress{opt.progress};
+  ProgressCounter progress{opt.progress, static_cast<int64_t>(d)};
 
-  // One stream per task; DetFlowModel::parallel_images hands out tasks and per-thread scratch.
   DetFlowModel::parallel_images(streams, resolve_threads(opt.threads, streams), [&](int64_t s, DetScratch& scratch) {
-    const uint32_t first = stream_start(n, streams, s), last = stream_start(n, streams, s + 1);
     Message m;
     const double bits0 = m.bits();
-    uint64_t direct = 0;
-    bool flow_mode = false;
+    std::vector<uint8_t> buf, undo;
     std::vector<double> u;
     CompressReport& r = per[s];
-    for (uint32_t i = first; i < last; ++i) {
-      const uint8_t* img = images.image(i);
-      if (flow_mode) {
-        r.flow_net_bits -= m.bits();
-        coder.encode(m, img, scratch, &u);
-        r.flow_net_bits += m.bits();
-      } else if (m.bits() - bits0 < 0.5 * k * d) {  // far too short to lend ū's bits: direct
-        model.direct->push_image(m, img, images.h, images.w);
-        ++direct;
-        if (opt.theoretical) {  // a ū for the bound all the same: from a scratch message
-          Message scratch_message;
-          coder.encode(scratch_message, img, scratch, &u);
-        }
-      } else {  // try the flow; keep it only if it borrowed nothing
-        Message trial = m;
-        coder.encode(trial, img, scratch, &u);
-        if (trial.max_borrowed() == 0) {
-          r.flow_net_bits -= m.bits();
-          m = std::move(trial);
-          r.flow_net_bits += m.bits();
-          flow_mode = true;
-        } else {
-          model.direct->push_image(m, img, images.h, images.w);
-          ++direct;
+    for (uint64_t ti = first[s]; ti < first[s + 1]; ++ti) {
+      const Tile t = tiles.at(ti);
+      const ContainerImage& e = c.images[t.entry];
+      buf.resize(t.subpixels());
+      copy_tile_out(items[t.entry], t, buf.data());
+      const bool fc = tc.flow_capable(e, t);
+      double direct_bits = 0;
+      TileMode mode = tc.best_direct(buf.data(), t, fc, &direct_bits);
+      double tile_bits = direct_bits;
+      const double before = m.bits();
+      // The flow, once the message can lend what it pops first (DESIGN.md §6); kept only if
+      // it borrowed nothing and beat the direct coders.  While the message is short (when it
+      // may borrow) the trial runs on a copy; later in place, undone by decoding if rejected.
+      if (fc && before - bits0 >= 0.5 * k * static_cast<double>(buf.size())) {
+        const bool on_copy = before - bits0 < 4 * k * static_cast<double>(buf.size());
+        Message copy;
+        if (on_copy) copy = m;
+        Message& target = on_copy ? copy : m;
+        const uint64_t borrowed = target.max_borrowed();
+        coder.encode(target, buf.data(), scratch, &u);
+        const double flow_bits = target.bits() - before + model_bits(mode_model(true), 0);
+        if (target.max_borrowed() == borrowed && (flow_bits < direct_bits || opt.prefer_flow)) {
+          if (on_copy) m = std::move(copy);
+          mode = TileMode::kFlow;
+          tile_bits = flow_bits;
+          r.flow_net_bits += flow_bits;
+          r.flow_dims += static_cast<int64_t>(buf.size());
+          if (opt.theoretical) {
+            const double bound = coder.theoretical_bits(buf.data(), u, scratch);
+            r.flow_theoretical_bits += bound;
+            r.theoretical_bits += bound;
+          }
+        } else if (!on_copy) {
+          undo.resize(buf.size());
+          coder.decode(m, undo.data(), scratch);
+          if (undo != buf) throw std::logic_error("compress_items: flow coder did not invert");
         }
       }
-      if (opt.theoretical) {
-        const double bits = coder.theoretical_bits(img, u, scratch);
-        r.theoretical_bits += bits;
-        if (flow_mode) r.flow_theoretical_bits += bits;
+      if (mode != TileMode::kFlow) {
+        tc.push_direct(m, mode, buf.data(), t);
+        r.theoretical_bits += direct_bits;
       }
-      progress.tick();
+      push_symbol(m, mode_model(fc), static_cast<uint64_t>(mode));
+      ++r.tiles_by_mode[static_cast<int>(mode)];
+      if (t.edge) {
+        ++r.edge_tiles;
+        r.edge_bits += tile_bits;
+        r.edge_dims += static_cast<int64_t>(buf.size());
+      }
+      progress.add(static_cast<int64_t>(buf.size()));
     }
-    r.direct_images = static_cast<int64_t>(direct);
     r.net_bits = m.bits() - bits0;
     r.aux_bits = 32 * m.max_borrowed();
-    std::vector<uint8_t> bytes;
-    put_varint(&bytes, direct);
-    const std::vector<uint8_t> msg = m.to_bytes();
-    bytes.insert(bytes.end(), msg.begin(), msg.end());
-    c.streams[s] = std::move(bytes);
-    c.stream_images[s] = last - first;
+    c.streams[s] = m.to_bytes();
   });
-  c.images_crc32 = images_crc32(images.pixels.data(), images.pixels.size());
+  uint32_t crc = images_crc32(nullptr, 0);
+  for (const ImageItem& item : items) crc = images_crc32_update(crc, item.pixels.data(), item.pixels.size());
+  c.images_crc32 = crc;
+  try {
+    check_container(c);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string("cannot store these images: ") + e.what());
+  }
 
   if (report) {
     *report = CompressReport{};
-    report->images = n;
-    report->dims = static_cast<int64_t>(n) * d;
+    report->entries = static_cast<int64_t>(items.size());
+    for (const ImageItem& item : items) report->images += item.count;
+    report->tiles = static_cast<int64_t>(n_tiles);
+    report->dims = static_cast<int64_t>(d);
     for (const auto& r : per) {
-      report->direct_images += r.direct_images;
+      for (int i = 0; i < kTileModes; ++i) report->tiles_by_mode[i] += r.tiles_by_mode[i];
+      report->edge_tiles += r.edge_tiles;
+      report->edge_bits += r.edge_bits;
+      report->edge_dims += r.edge_dims;
       report->theoretical_bits += r.theoretical_bits;
       report->net_bits += r.net_bits;
       report->aux_bits += r.aux_bits;
       report->flow_net_bits += r.flow_net_bits;
       report->flow_theoretical_bits += r.flow_theoretical_bits;
+      report->flow_dims += r.flow_dims;
     }
     report->total_bytes = container_overhead(c);
     for (const auto& s : c.streams) report->total_bytes += s.size();
@@ -198,13 +544,11 @@ Container compress_images(const CodingModel& model, const ImageSet& images,
   return c;
 }
 
-ImageSet decompress_images(const CodingModel& model, const Container& c, int threads,
-                           const std::string& name, const std::function<void(int64_t)>& progress_fn) {
+std::vector<ImageItem> decompress_items(const CodingModel& model, const Container& c, int threads,
+                                        const std::string& name,
+                                        const std::function<void(int64_t, int64_t)>& progress_fn) {
   check_model(c, model.weights_hash, name);
   check_flags(c, 0, name);
-  const FlowConfig& cfg = model.flow->config();
-  if (c.header.c != cfg.channels || c.header.h != cfg.height || c.header.w != cfg.width)
-    throw InputError(name + ": image shape does not match the model");
   CodingParams params;
   params.precision_bits = c.header.precision_bits;
   params.sigma = c.header.sigma;
@@ -214,39 +558,46 @@ ImageSet decompress_images(const CodingModel& model, const Container& c, int thr
   } catch (const std::invalid_argument& e) {
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }
-  ImageSet out;
-  out.n = c.header.n, out.c = c.header.c, out.h = c.header.h, out.w = c.header.w;
-  out.pixels.resize(c.header.subpixels());
-  out.names.resize(out.n);
-  for (uint32_t i = 0; i < out.n; ++i) out.names[i] = name + "#" + std::to_string(i);
-  ProgressCounter progress{progress_fn};
+  const TileCoder tc(model, *coder);
+  std::vector<ImageItem> out(c.images.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const ContainerImage& e = c.images[i];
+    ImageItem& item = out[i];
+    item.name = e.name;
+    item.format = static_cast<ImageFormat>(e.format);
+    item.channels = e.channels, item.h = e.h, item.w = e.w, item.count = e.count;
+    item.pixels.resize(e.subpixels());  // bounded by the file's size (parse_container)
+  }
+  const TileIndex tiles(c.images);
   const uint32_t streams = static_cast<uint32_t>(c.streams.size());
+  std::vector<uint64_t> first(streams + 1, 0);
+  for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
+  ProgressCounter progress{progress_fn, static_cast<int64_t>(c.total_subpixels())};
   DetFlowModel::parallel_images(streams, resolve_threads(threads, streams), [&](int64_t s, DetScratch& scratch) {
     const std::string where = name + ": stream " + std::to_string(s);
-    uint64_t direct = 0;
-    const size_t used = get_varint(c.streams[s], &direct);
-    if (used == 0 || direct > c.stream_images[s]) throw InputError(where + " is corrupt (bad header)");
     Message m;
     try {
-      m = Message::from_bytes(c.streams[s].data() + used, c.streams[s].size() - used);
+      m = Message::from_bytes(c.streams[s].data(), c.streams[s].size());
     } catch (const std::exception& e) {
       throw InputError(where + " is corrupt (" + e.what() + ")");
     }
-    uint32_t first = 0;
-    for (int64_t t = 0; t < s; ++t) first += c.stream_images[t];
+    std::vector<uint8_t> buf;
     try {
-      for (uint32_t i = c.stream_images[s]; i-- > 0;) {
-        uint8_t* img = out.image(first + i);
-        if (i >= direct) coder->decode(m, img, scratch);
-        else model.direct->pop_image(m, img, out.h, out.w);
-        progress.tick();
+      for (uint64_t ti = first[s + 1]; ti-- > first[s];) {
+        const Tile t = tiles.at(ti);
+        buf.resize(t.subpixels());
+        tc.pop(m, c.images[t.entry], t, buf.data(), scratch);
+        copy_tile_in(out[t.entry], t, buf.data());
+        progress.add(static_cast<int64_t>(buf.size()));
       }
     } catch (const CodingError& e) {
       throw InputError(where + " is corrupt (" + e.what() + ")");
     }
     if (m != Message()) throw InputError(where + " did not decode to its initial state (corrupt file?)");
   });
-  check_images(c, out.pixels.data(), out.pixels.size(), name);
+  uint32_t crc = images_crc32(nullptr, 0);
+  for (const ImageItem& item : out) crc = images_crc32_update(crc, item.pixels.data(), item.pixels.size());
+  check_images_crc(c, crc, name);
   return out;
 }
 

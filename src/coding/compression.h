@@ -1,21 +1,29 @@
-// Compressing image sets into .lbb containers and back (torch-free).
+// Compressing images of any size and layout into .lbb containers and back (torch-free).
 //
-// The images are split into S contiguous runs, one independent rANS stream each, coded
-// concurrently on threads (the bytes do not depend on the thread count). Within a stream,
-// images are coded in order onto one message: as long as the message is too short to lend
-// the bits that local bits-back coding pops first (DESIGN.md §6), images are coded with the
-// direct ContextImageModel; from the first image that can be coded by the flow without
-// borrowing, every image is coded with the flow (FlowCoder). A stream's bytes are
-//   varint(number of direct-coded images) · Message::to_bytes()
-// and decoding runs backwards: flow-coded images last-to-first, then the direct ones.
+// Each image is cut into tiles (format/container.h, DESIGN.md §9): its colour planes into
+// tiles of the flow's size (when the flow can code them) or of up to kDirectTileSide², its
+// alpha plane into direct tiles. The global tile list is split into S contiguous runs, one
+// independent rANS stream each, coded concurrently (the bytes never depend on the thread
+// count). Within a stream, tiles are coded in order onto one message; each tile by whichever
+// coder costs fewest bits:
+//   flow      local bits-back with the trained flow (full colour tiles of the flow's shape,
+//             once the message holds enough bits to lend, DESIGN.md §6)
+//   context   the model file's static context model (model/context_image_model.h)
+//   adaptive  the adaptive context model (model/adaptive_image_model.h)
+//   raw       8 bits per sample
+//   constant  one value per plane (8 bits each)
+// and then its TileMode is pushed (so the decoder pops it first). Decoding runs each stream
+// backwards, last tile first, and ends on the initial message.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "det/det_flow.h"
 #include "coding/flow_coder.h"
+#include "det/det_flow.h"
 #include "format/container.h"
 #include "io/images.h"
 #include "model/context_image_model.h"
@@ -28,6 +36,7 @@ struct CodingModel {
   std::unique_ptr<DetFlowModel> flow;
   std::unique_ptr<ContextImageModel> direct;
   uint64_t weights_hash = 0;
+  std::string path;  // the file it was loaded from
 };
 // Loads a model file without LibTorch. Throws InputError naming the file (also when the
 // file has no direct model: "run `lbb fit-direct`").
@@ -39,34 +48,60 @@ NamedTensor fit_direct_model_tensor(const ImageSet& images);
 // Adds (or replaces) the direct model fitted on `images` in a model archive.
 void add_direct_model(TensorArchive* archive, const ImageSet& images);
 
+// How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
+// distributions, kTileModeFrequencies).
+enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4 };
+inline constexpr int kTileModes = 5;
+// Side of the tiles of planes the flow does not code: large enough for the adaptive model to
+// learn, small enough to spread one image over all cores.
+inline constexpr uint32_t kDirectTileSide = 256;
+
 struct CompressOptions {
   CodingParams coding;
-  int streams = 0;   // 0: min(n, 2)
+  int streams = 0;   // 0: 2·⌈D / 2^24⌉, at most the tile count
   int threads = 0;   // 0: all cores; never changes the output
-  bool theoretical = true;  // also compute the dequantization bound for the same ū
-  std::function<void(int64_t images_done)> progress;  // called from one thread at a time
+  bool theoretical = false;  // also compute the flow's dequantization bound of its tiles (costs a pass)
+  // Code every tile the flow can code with the flow (once the message can lend its bits),
+  // whatever the direct coders would cost: for tests of the flow path.
+  bool prefer_flow = false;
+  std::function<void(int64_t done, int64_t total)> progress;  // subpixels; one thread at a time
 };
 
 struct CompressReport {
-  int64_t images = 0, dims = 0;  // dims = n·C·H·W
-  int64_t direct_images = 0;     // coded with the direct model (first images of the streams)
-  double theoretical_bits = 0;   // Σ −log2 p(x°+ū) + log2 q(ū|x°) over all images (same ū)
+  int64_t images = 0, entries = 0, tiles = 0, dims = 0;  // dims = D, all subpixels
+  int64_t tiles_by_mode[kTileModes] = {0, 0, 0, 0, 0};
+  int64_t edge_tiles = 0;        // colour tiles smaller than the entry's tile size
+  double edge_bits = 0;          // their bits (right and bottom edges; never padded)
+  int64_t edge_dims = 0;
+  double theoretical_bits = 0;   // Σ flow tiles' −log2 p(x°+ū) + log2 q(ū|x°) (same ū) + Σ other tiles' bits
   double net_bits = 0;           // Σ over streams of message bits after − before (no aux bits)
   uint64_t aux_bits = 0;         // Σ over streams of the most bits ever borrowed
-  // The same two figures over the flow-coded images only (what the coder adds to the bound).
+  // Over the flow-coded tiles only (what the coder adds to the bound).
   double flow_theoretical_bits = 0, flow_net_bits = 0;
+  int64_t flow_dims = 0;
   uint64_t total_bytes = 0;      // size of the container file
   double seconds = 0;
 };
 
-Container compress_images(const CodingModel& model, const ImageSet& images,
-                          const CompressOptions& options, CompressReport* report);
+// Codes `items` (load_image_items) with `model`. Throws InputError for images the container
+// cannot hold.
+Container compress_items(const CodingModel& model, const std::vector<ImageItem>& items,
+                         const CompressOptions& options, CompressReport* report);
+
+// The images of an ImageSet as one IDX entry named `name` (tests, benchmarks).
+std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string& name = "images");
+
+// Expected bits of coding a sample of up to `max_tiles` full colour tiles of `items` with the
+// best of flow and direct coders (for choosing a model, and the flow-or-direct tiling of
+// large images). Deterministic.
+double sample_tile_bits(const CodingModel& model, const std::vector<ImageItem>& items, int max_tiles,
+                        double* sample_dims);
 
 // Decodes every image and checks the stored CRC; throws InputError("<name>: …") on a wrong
 // model, unknown options, a stream that does not decode to its initial state, or a CRC
-// mismatch.
-ImageSet decompress_images(const CodingModel& model, const Container& container, int threads,
-                           const std::string& name,
-                           const std::function<void(int64_t images_done)>& progress = nullptr);
+// mismatch. `progress` counts subpixels.
+std::vector<ImageItem> decompress_items(const CodingModel& model, const Container& container, int threads,
+                                        const std::string& name,
+                                        const std::function<void(int64_t done, int64_t total)>& progress = nullptr);
 
 }  // namespace lbb

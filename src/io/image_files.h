@@ -27,11 +27,24 @@ FileKind sniff_file_kind(const std::vector<uint8_t>& bytes);
 // back as plain 8-bit gray/RGB PNG. Returns one image (n == 1) named `name`.
 ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name);
 
-// PNG file bytes of one 8-bit gray (c == 1) or RGB (c == 3) image given as CHW samples.
+// PNG of any colour type with at most 8 bits per sample, expanded to 8 bits per sample as
+// load_image_items describes (palette -> RGB/RGBA, tRNS -> alpha plane, 1/2/4-bit grey
+// scaled to 8 bits); 16-bit PNGs are rejected. Returns one kPng item named `name`.
+ImageItem decode_png_item(const std::vector<uint8_t>& bytes, const std::string& name);
+
+// PNG file bytes of one 8-bit image given as CHW samples: c == 1 grey, 2 grey+alpha,
+// 3 RGB, 4 RGBA. std::invalid_argument on other c or on h, w outside [1, 2^31).
 std::vector<uint8_t> encode_png(uint32_t c, uint32_t h, uint32_t w, const uint8_t* pixels);
 
 // PGM (P5 binary, P2 ASCII) or PPM (P6 binary, P3 ASCII) with maxval 255. One image.
 ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name);
+
+// The same, as one kPnm item named `name`; maxval > 255 is reported as a 16-bit image.
+ImageItem decode_pnm_item(const std::vector<uint8_t>& bytes, const std::string& name);
+
+// Binary PGM (P5, c == 1) or PPM (P6, c == 3), maxval 255, of CHW samples.
+// std::invalid_argument on other c or on h, w outside [1, 2^31).
+std::vector<uint8_t> encode_pnm(uint32_t c, uint32_t h, uint32_t w, const uint8_t* pixels);
 
 // IDX unsigned-byte images: [n,h,w] -> c = 1, or [n,h,w,c] with c in {1,3} (HWC order in
 // the file). Keeps the first min(n, max_images) images, named "<name>#<i>". The whole
@@ -41,5 +54,26 @@ ImageSet decode_idx(const std::vector<uint8_t>& bytes, const std::string& name,
 
 // IDX bytes for `set`: [n,h,w] if c == 1, [n,h,w,3] (HWC) if c == 3.
 std::vector<uint8_t> encode_idx(const ImageSet& set);
+
+// True if `input` is a Fashion-MNIST spec ("fmnist:..."), not a path.
+bool is_fmnist_spec(const std::string& input);
+
+// A Fashion-MNIST spec "fmnist:<split>[:N]" resolved to its file, which exists.
+struct FmnistSource {
+  std::string split;  // "train" or "test"
+  std::string path;   // the gzipped or raw IDX file in $LBB_FMNIST_DIR or the default dir
+  uint64_t count;     // images wanted: N, or UINT64_MAX for all
+};
+// Throws InputError("<spec>: ...") on a bad split or count, or a missing file.
+FmnistSource find_fmnist(const std::string& spec);
+
+// Decodes an image file of any supported type, recognized by content: PNG, PGM/PPM, raw
+// or gzipped IDX (keeping its first min(n, max_images) images). ImageSet rules.
+ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string& name,
+                           uint64_t max_images);
+
+// True if a directory entry called `file_name` (no slashes) is one the directory loaders
+// read: not hidden (no leading '.') and ending in .png/.pgm/.ppm/.pnm (any case).
+bool is_image_file_name(const std::string& file_name);
 
 }  // namespace lbb

@@ -49,32 +49,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool is_image_file_name(const fs::path& p) {
-  const std::string file = p.filename().string();
-  if (file.empty() || file[0] == '.') return false;  // hidden files, "._x.png" litter
-  const std::string ext = lower(p.extension().string());
-  return ext == ".png" || ext == ".pgm" || ext == ".ppm" || ext == ".pnm";
-}
-
-ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string& name,
-                           uint64_t max_images) {
-  switch (sniff_file_kind(bytes)) {
-    case FileKind::kPng: return decode_png(bytes, name);
-    case FileKind::kPnm: return decode_pnm(bytes, name);
-    case FileKind::kIdx: return decode_idx(bytes, name, max_images);
-    case FileKind::kGzip: {
-      const std::vector<uint8_t> raw = gunzip_bytes(bytes, name);
-      if (sniff_file_kind(raw) != FileKind::kIdx) {
-        throw InputError(name + ": gzip file does not contain an IDX array");
-      }
-      return decode_idx(raw, name, max_images);
-    }
-    case FileKind::kUnknown: break;
-  }
-  if (bytes.empty()) throw InputError(name + ": empty file");
-  throw InputError(name + ": unrecognized file type (expected PNG, PGM, PPM or IDX)");
-}
-
 ImageSet load_directory(const std::string& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
@@ -83,7 +57,7 @@ ImageSet load_directory(const std::string& dir) {
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw InputError(dir + ": cannot list directory: " + ec.message());
     std::error_code kind_ec;
-    if (it->is_regular_file(kind_ec) && is_image_file_name(it->path())) {
+    if (it->is_regular_file(kind_ec) && is_image_file_name(it->path().filename().string())) {
       files.push_back(it->path());
     }
   }
@@ -100,8 +74,46 @@ ImageSet load_directory(const std::string& dir) {
   return set;
 }
 
-// "fmnist:<split>[:N]".
+// "fmnist:<split>[:N]", images named "fmnist:<split>#<i>".
 ImageSet load_fmnist(const std::string& spec) {
+  const FmnistSource source = find_fmnist(spec);
+  ImageSet set = decode_file_bytes(read_file_bytes(source.path), source.path, source.count);
+  if (source.count != std::numeric_limits<uint64_t>::max() && set.n < source.count) {
+    throw InputError(spec + ": asked for " + std::to_string(source.count) + " images but " +
+                     source.path + " has only " + std::to_string(set.n));
+  }
+  const std::string base = "fmnist:" + source.split + "#";
+  for (uint32_t i = 0; i < set.n; ++i) set.names[i] = base + std::to_string(i);
+  return set;
+}
+
+// Stem for output naming if `name` looks like an image file path, else "".
+std::string file_stem(const std::string& name) {
+  if (name.empty() || name.find('#') != std::string::npos ||
+      name.rfind(kFmnistPrefix, 0) == 0) {
+    return "";
+  }
+  return fs::path(name).stem().string();
+}
+
+}  // namespace
+
+FileKind sniff_file_kind(const std::vector<uint8_t>& bytes) {
+  static const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (bytes.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, bytes.begin())) {
+    return FileKind::kPng;
+  }
+  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7') {
+    return FileKind::kPnm;
+  }
+  if (has_gzip_magic(bytes)) return FileKind::kGzip;
+  if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0) return FileKind::kIdx;
+  return FileKind::kUnknown;
+}
+
+bool is_fmnist_spec(const std::string& input) { return input.rfind(kFmnistPrefix, 0) == 0; }
+
+FmnistSource find_fmnist(const std::string& spec) {
   const std::string rest = spec.substr(std::string(kFmnistPrefix).size());
   const size_t colon = rest.find(':');
   const std::string split = rest.substr(0, colon);
@@ -142,38 +154,32 @@ ImageSet load_fmnist(const std::string& spec) {
     throw InputError(spec + ": cannot find " + path.string() +
                      " (install dataset-fashion-mnist or set LBB_FMNIST_DIR)");
   }
-  ImageSet set = decode_file_bytes(read_file_bytes(path.string()), path.string(), count);
-  if (count != std::numeric_limits<uint64_t>::max() && set.n < count) {
-    throw InputError(spec + ": asked for " + std::to_string(count) + " images but " +
-                     path.string() + " has only " + std::to_string(set.n));
-  }
-  const std::string base = "fmnist:" + split + "#";
-  for (uint32_t i = 0; i < set.n; ++i) set.names[i] = base + std::to_string(i);
-  return set;
+  return FmnistSource{split, path.string(), count};
 }
 
-// Stem for output naming if `name` looks like an image file path, else "".
-std::string file_stem(const std::string& name) {
-  if (name.empty() || name.find('#') != std::string::npos ||
-      name.rfind(kFmnistPrefix, 0) == 0) {
-    return "";
-  }
-  return fs::path(name).stem().string();
+bool is_image_file_name(const std::string& file_name) {
+  if (file_name.empty() || file_name[0] == '.') return false;  // hidden files, "._x.png" litter
+  const std::string ext = lower(fs::path(file_name).extension().string());
+  return ext == ".png" || ext == ".pgm" || ext == ".ppm" || ext == ".pnm";
 }
 
-}  // namespace
-
-FileKind sniff_file_kind(const std::vector<uint8_t>& bytes) {
-  static const uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, bytes.begin())) {
-    return FileKind::kPng;
+ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string& name,
+                           uint64_t max_images) {
+  switch (sniff_file_kind(bytes)) {
+    case FileKind::kPng: return decode_png(bytes, name);
+    case FileKind::kPnm: return decode_pnm(bytes, name);
+    case FileKind::kIdx: return decode_idx(bytes, name, max_images);
+    case FileKind::kGzip: {
+      const std::vector<uint8_t> raw = gunzip_bytes(bytes, name);
+      if (sniff_file_kind(raw) != FileKind::kIdx) {
+        throw InputError(name + ": gzip file does not contain an IDX array");
+      }
+      return decode_idx(raw, name, max_images);
+    }
+    case FileKind::kUnknown: break;
   }
-  if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] >= '1' && bytes[1] <= '7') {
-    return FileKind::kPnm;
-  }
-  if (has_gzip_magic(bytes)) return FileKind::kGzip;
-  if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0) return FileKind::kIdx;
-  return FileKind::kUnknown;
+  if (bytes.empty()) throw InputError(name + ": empty file");
+  throw InputError(name + ": unrecognized file type (expected PNG, PGM, PPM or IDX)");
 }
 
 void check_image_set(const ImageSet& set) {
@@ -190,7 +196,7 @@ void check_image_set(const ImageSet& set) {
 }
 
 ImageSet load_image_input(const std::string& input) {
-  if (input.rfind(kFmnistPrefix, 0) == 0) return load_fmnist(input);
+  if (is_fmnist_spec(input)) return load_fmnist(input);
   if (input.empty()) throw InputError("(empty input name): no such file or directory");
   std::error_code ec;
   const fs::file_status status = fs::status(input, ec);

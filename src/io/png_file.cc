@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "io/errors.h"
 #include "io/image_files.h"
@@ -64,11 +65,37 @@ int read_header(png_structp png, png_infop info, PngHeader* header) {
   return 0;
 }
 
-// Reads all rows (handling interlacing) and the rest of the file up to IEND.
-int read_rows(png_structp png, png_infop info, png_bytepp rows) {
+// What the rows look like after the transforms; filled by start_rows.
+struct PngRowLayout {
+  int channels;        // samples per pixel
+  int bit_depth;       // bits per sample
+  size_t row_bytes;    // bytes per row
+};
+
+// Asks libpng to expand an 8-bit-or-less image to 8 bits per sample (palette -> RGB,
+// tRNS -> alpha plane, 1/2/4-bit grey -> 8-bit) when `expand`, to deinterlace, and reports
+// the resulting row layout. Returns 0, or 1 after a libpng error.
+int start_rows(png_structp png, png_infop info, bool expand, PngRowLayout* layout) {
   if (setjmp(png_jmpbuf(png))) return 1;
+  if (expand) {
+    const png_byte color_type = png_get_color_type(png, info);
+    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (color_type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8) {
+      png_set_expand_gray_1_2_4_to_8(png);
+    }
+    if (png_get_valid(png, info, PNG_INFO_tRNS) != 0) png_set_tRNS_to_alpha(png);
+  }
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
+  layout->channels = png_get_channels(png, info);
+  layout->bit_depth = png_get_bit_depth(png, info);
+  layout->row_bytes = png_get_rowbytes(png, info);
+  return 0;
+}
+
+// Reads all rows (handling interlacing) and the rest of the file up to IEND.
+int read_rows(png_structp png, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return 1;
   png_read_image(png, rows);
   png_read_end(png, nullptr);
   return 0;
@@ -132,9 +159,12 @@ struct WriteStructs {
   }
 };
 
-}  // namespace
-
-ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
+// Decodes a whole PNG into one CHW item (format kPng, count 1, named `name`). `strict`
+// keeps the ImageSet rules (8-bit grey or RGB without tRNS, anything else rejected with
+// its own message); otherwise every 8-bit-or-less colour type is expanded to 8 bits per
+// sample (see load_image_items) and only 16-bit images are rejected.
+ImageItem decode_png_impl(const std::vector<uint8_t>& bytes, const std::string& name,
+                          bool strict) {
   if (bytes.size() < 8 || png_sig_cmp(bytes.data(), 0, 8) != 0) {
     throw InputError(name + ": not a PNG file");
   }
@@ -153,29 +183,42 @@ ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) 
   PngHeader header{};
   if (read_header(s.png, s.info, &header) != 0) throw corrupt();
 
-  switch (header.color_type) {
-    case PNG_COLOR_TYPE_PALETTE:
-      throw InputError(name + ": palette PNG" + kSupported);
-    case PNG_COLOR_TYPE_GRAY_ALPHA:
-      throw InputError(name + ": grayscale+alpha PNG" + kSupported);
-    case PNG_COLOR_TYPE_RGB_ALPHA:
-      throw InputError(name + ": RGBA PNG" + kSupported);
-    case PNG_COLOR_TYPE_GRAY:
-    case PNG_COLOR_TYPE_RGB:
-      break;
-    default:
-      throw InputError(name + ": PNG color type " + std::to_string(header.color_type) +
+  if (strict) {
+    switch (header.color_type) {
+      case PNG_COLOR_TYPE_PALETTE:
+        throw InputError(name + ": palette PNG" + kSupported);
+      case PNG_COLOR_TYPE_GRAY_ALPHA:
+        throw InputError(name + ": grayscale+alpha PNG" + kSupported);
+      case PNG_COLOR_TYPE_RGB_ALPHA:
+        throw InputError(name + ": RGBA PNG" + kSupported);
+      case PNG_COLOR_TYPE_GRAY:
+      case PNG_COLOR_TYPE_RGB:
+        break;
+      default:
+        throw InputError(name + ": PNG color type " + std::to_string(header.color_type) +
+                         kSupported);
+    }
+    if (header.bit_depth != 8) {
+      throw InputError(name + ": " + std::to_string(header.bit_depth) + "-bit PNG" +
                        kSupported);
+    }
+    // Colour-key transparency is alpha in disguise; dropping it would not round-trip.
+    if (header.has_transparency) {
+      throw InputError(name + ": PNG with transparency (tRNS chunk)" + kSupported);
+    }
+  } else if (header.bit_depth > 8) {
+    throw InputError(name + ": 16-bit images are not supported (8 bits per sample only)");
   }
-  if (header.bit_depth != 8) {
-    throw InputError(name + ": " + std::to_string(header.bit_depth) + "-bit PNG" + kSupported);
-  }
-  // Colour-key transparency is alpha in disguise; dropping it would not round-trip.
-  if (header.has_transparency) {
-    throw InputError(name + ": PNG with transparency (tRNS chunk)" + kSupported);
-  }
-  const uint32_t c = header.color_type == PNG_COLOR_TYPE_RGB ? 3 : 1;
+
+  PngRowLayout layout{};
+  if (start_rows(s.png, s.info, /*expand=*/!strict, &layout) != 0) throw corrupt();
+  const uint32_t c = static_cast<uint32_t>(layout.channels);
   const uint32_t h = header.height, w = header.width;
+  // libpng guarantees h, w >= 1 (it rejects a zero IHDR size); after the transforms every
+  // sample is one byte, so a row is exactly w*c bytes.
+  if (layout.bit_depth != 8 || c < 1 || c > 4 || layout.row_bytes != size_t{w} * c) {
+    throw std::logic_error(name + ": unexpected PNG row layout after libpng transforms");
+  }
   if (uint64_t{c} * h * w > kMaxImageSamples) {
     throw InputError(name + ": PNG of " + std::to_string(w) + "x" + std::to_string(h) +
                      " pixels is too large");
@@ -184,25 +227,44 @@ ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) 
   std::vector<uint8_t> interleaved(size_t{c} * h * w);  // HWC, as PNG stores it
   std::vector<png_bytep> rows(h);
   for (uint32_t y = 0; y < h; ++y) rows[y] = interleaved.data() + size_t{y} * w * c;
-  if (read_rows(s.png, s.info, rows.data()) != 0) throw corrupt();
+  if (read_rows(s.png, rows.data()) != 0) throw corrupt();
 
-  ImageSet set;
-  set.n = 1;
-  set.c = c;
-  set.h = h;
-  set.w = w;
-  set.names.push_back(name);
-  set.pixels.resize(interleaved.size());
+  ImageItem item;
+  item.name = name;
+  item.format = ImageFormat::kPng;
+  item.channels = c;
+  item.h = h;
+  item.w = w;
+  item.count = 1;
+  item.pixels.resize(interleaved.size());
   const size_t plane = size_t{h} * w;
   for (size_t p = 0; p < plane; ++p) {
-    for (uint32_t k = 0; k < c; ++k) set.pixels[k * plane + p] = interleaved[p * c + k];
+    for (uint32_t k = 0; k < c; ++k) item.pixels[k * plane + p] = interleaved[p * c + k];
   }
+  return item;
+}
+
+}  // namespace
+
+ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
+  ImageItem item = decode_png_impl(bytes, name, /*strict=*/true);
+  ImageSet set;
+  set.n = 1;
+  set.c = item.channels;
+  set.h = item.h;
+  set.w = item.w;
+  set.pixels = std::move(item.pixels);
+  set.names.push_back(name);
   return set;
 }
 
+ImageItem decode_png_item(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return decode_png_impl(bytes, name, /*strict=*/false);
+}
+
 std::vector<uint8_t> encode_png(uint32_t c, uint32_t h, uint32_t w, const uint8_t* pixels) {
-  if ((c != 1 && c != 3) || h == 0 || w == 0 || h > 0x7fffffffu || w > 0x7fffffffu) {
-    throw std::invalid_argument("encode_png: need c in {1,3} and 0 < h, w < 2^31");
+  if (c < 1 || c > 4 || h == 0 || w == 0 || h > 0x7fffffffu || w > 0x7fffffffu) {
+    throw std::invalid_argument("encode_png: need c in {1,2,3,4} and 0 < h, w < 2^31");
   }
   const size_t plane = size_t{h} * w;
   std::vector<uint8_t> interleaved(plane * c);
@@ -218,7 +280,9 @@ std::vector<uint8_t> encode_png(uint32_t c, uint32_t h, uint32_t w, const uint8_
   s.info = png_create_info_struct(s.png);
   if (s.info == nullptr) throw std::bad_alloc();
   png_set_write_fn(s.png, &s.io, on_write, on_flush);
-  const int color_type = c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
+  static const int kColorTypes[4] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
+                                     PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+  const int color_type = kColorTypes[c - 1];
   if (write_rows(s.png, s.info, w, h, color_type, rows.data()) != 0) {
     throw std::runtime_error(std::string("encode_png: libpng: ") + s.io.message);
   }

@@ -1,6 +1,9 @@
-// PGM/PPM (Netpbm) decoding: P5/P6 binary and P2/P3 ASCII, one image per file, maxval 255.
+// PGM/PPM (Netpbm) decoding: P5/P6 binary and P2/P3 ASCII, one image per file, maxval 255;
+// encoding: P5/P6 binary.
 #include <cctype>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "io/errors.h"
 #include "io/image_files.h"
@@ -70,9 +73,11 @@ class PnmScanner {
   size_t pos_ = 2;  // after the magic number
 };
 
-}  // namespace
-
-ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name) {
+// Decodes one PGM/PPM into a CHW item (format kPnm, count 1, named `name`).
+// `item_messages` words the rejection of maxval > 255 as load_image_items does ("16-bit
+// images are not supported"); otherwise as the ImageSet loaders always have.
+ImageItem decode_pnm_impl(const std::vector<uint8_t>& bytes, const std::string& name,
+                          bool item_messages) {
   if (bytes.size() < 2 || bytes[0] != 'P') throw InputError(name + ": not a PGM/PPM file");
   const char variant = static_cast<char>(bytes[1]);
   uint32_t c = 0;
@@ -100,6 +105,9 @@ ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name) 
   const uint64_t maxval = scan.number("maxval", 0xffffffff);
   if (w == 0 || h == 0) throw InputError(name + ": " + kind + " has zero width or height");
   if (maxval == 0) throw InputError(name + ": corrupt " + kind + " (maxval 0)");
+  if (maxval > 255 && item_messages) {
+    throw InputError(name + ": 16-bit images are not supported (8 bits per sample only)");
+  }
   if (maxval > 255) {
     throw InputError(name + ": " + kind + " with maxval " + std::to_string(maxval) +
                      " > 255 not supported (8-bit only)");
@@ -148,18 +156,53 @@ ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name) 
     interleaved.assign(bytes.begin() + static_cast<std::ptrdiff_t>(scan.pos()), bytes.end());
   }
 
-  ImageSet set;
-  set.n = 1;
-  set.c = c;
-  set.h = static_cast<uint32_t>(h);
-  set.w = static_cast<uint32_t>(w);
-  set.names.push_back(name);
-  set.pixels.resize(samples);
+  ImageItem item;
+  item.name = name;
+  item.format = ImageFormat::kPnm;
+  item.channels = c;
+  item.h = static_cast<uint32_t>(h);
+  item.w = static_cast<uint32_t>(w);
+  item.count = 1;
+  item.pixels.resize(samples);
   const size_t plane = static_cast<size_t>(h * w);
   for (size_t p = 0; p < plane; ++p) {
-    for (uint32_t k = 0; k < c; ++k) set.pixels[k * plane + p] = interleaved[p * c + k];
+    for (uint32_t k = 0; k < c; ++k) item.pixels[k * plane + p] = interleaved[p * c + k];
   }
+  return item;
+}
+
+}  // namespace
+
+ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name) {
+  ImageItem item = decode_pnm_impl(bytes, name, /*item_messages=*/false);
+  ImageSet set;
+  set.n = 1;
+  set.c = item.channels;
+  set.h = item.h;
+  set.w = item.w;
+  set.pixels = std::move(item.pixels);
+  set.names.push_back(name);
   return set;
+}
+
+ImageItem decode_pnm_item(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return decode_pnm_impl(bytes, name, /*item_messages=*/true);
+}
+
+std::vector<uint8_t> encode_pnm(uint32_t c, uint32_t h, uint32_t w, const uint8_t* pixels) {
+  if ((c != 1 && c != 3) || h == 0 || w == 0 || h > 0x7fffffffu || w > 0x7fffffffu) {
+    throw std::invalid_argument("encode_pnm: need c in {1,3} and 0 < h, w < 2^31");
+  }
+  const std::string header = std::string(c == 1 ? "P5" : "P6") + "\n" + std::to_string(w) +
+                             " " + std::to_string(h) + "\n255\n";
+  const size_t plane = size_t{h} * w;
+  std::vector<uint8_t> out(header.begin(), header.end());
+  out.resize(header.size() + plane * c);
+  uint8_t* data = out.data() + header.size();  // HWC
+  for (size_t p = 0; p < plane; ++p) {
+    for (uint32_t k = 0; k < c; ++k) data[p * c + k] = pixels[k * plane + p];
+  }
+  return out;
 }
 
 }  // namespace lbb

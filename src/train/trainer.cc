@@ -13,6 +13,7 @@
 #include "coding/compression.h"
 #include "flow/model_io.h"
 #include "io/errors.h"
+#include "train/crops.h"
 #include "train/evaluate.h"
 
 namespace lbb {
@@ -200,13 +201,18 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   while (true) {
     if (opt.steps > 0 && adam.step >= opt.steps) break;
     if (opt.minutes > 0 && elapsed() >= opt.minutes * 60) break;
-    if (cursor + batch > order.size()) {
-      std::shuffle(order.begin(), order.end(), rng);
-      cursor = 0;
+    Tensor x;
+    if (opt.crops) {
+      x = image_batch(opt.crops->sample(static_cast<uint32_t>(batch), rng), 0, batch);
+    } else {
+      if (cursor + batch > order.size()) {
+        std::shuffle(order.begin(), order.end(), rng);
+        cursor = 0;
+      }
+      std::vector<int64_t> idx(order.begin() + cursor, order.begin() + cursor + batch);
+      cursor += batch;
+      x = image_batch(data, idx);
     }
-    std::vector<int64_t> idx(order.begin() + cursor, order.begin() + cursor + batch);
-    cursor += batch;
-    Tensor x = image_batch(data, idx);
 
     Tensor bpd = model->nll_terms(x, gen).bpd(config.dims()).mean();
     const double value = bpd.item<double>();

@@ -12,6 +12,8 @@
 
 namespace lbb {
 
+class CropSampler;
+
 struct TrainOptions {
   std::string out;           // model file (EMA weights); the checkpoint is out + ".ckpt"
   double minutes = 0;        // stop after this much wall time (0 = no limit)
@@ -22,6 +24,9 @@ struct TrainOptions {
   double checkpoint_minutes = 10;
   double log_seconds = 10;   // progress line period when stderr is not a terminal
   const ImageSet* eval_set = nullptr;  // evaluated with the EMA weights at each checkpoint
+  // If set, every batch is fresh random crops from it (train/crops.h), and `data` is only a
+  // pool of crops for the data-dependent initialization and the direct model.
+  const CropSampler* crops = nullptr;
   bool quiet = false;
 };
 

@@ -1,15 +1,50 @@
-// lbb compress [--model M] INPUTS... -o OUT.lbb [--threads N] [--json]
+// lbb compress INPUTS... [-o OUT.lbb] [--model M] [--threads N] [--json] [-f]
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
-#include "commands.h"
 #include "coding/compression.h"
-#include "flow/model_io.h"
+#include "commands.h"
+#include "io/errors.h"
+#include "model_search.h"
 #include "progress.h"
 
 namespace lbb {
+
+namespace {
+
+// The model to code `items` with: --model, or the candidate that codes a sample of their
+// tiles in the fewest bits (said on stderr when there was a choice).
+CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items) {
+  if (!model_arg.empty()) return load_coding_model(model_arg);
+  const std::vector<std::string> files = candidate_model_files();
+  if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
+  if (files.size() == 1) return load_coding_model(files[0]);
+  CodingModel best;
+  double best_bpd = INFINITY;
+  for (const std::string& f : files) {
+    CodingModel m = load_coding_model(f);
+    double dims = 0;
+    const double bits = sample_tile_bits(m, items, 32, &dims);
+    const double bpd = dims > 0 ? bits / dims : INFINITY;
+    if (!best.flow || bpd < best_bpd) best_bpd = bpd, best = std::move(m);
+  }
+  std::fprintf(stderr, "lbb: model %s", best.path.c_str());
+  if (std::isfinite(best_bpd)) std::fprintf(stderr, " (%.3f bits/dim on a sample of the tiles)", best_bpd);
+  std::fprintf(stderr, "\n");
+  return best;
+}
+
+std::string default_output(const std::vector<std::string>& inputs) {
+  if (inputs.size() != 1 || inputs[0].find(':') != std::string::npos)
+    throw InputError("several inputs: name the output with -o OUT.lbb");
+  std::string s = inputs[0];
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s + ".lbb";
+}
+
+}  // namespace
 
 void add_compress_command(CLI::App& app) {
   struct Args {
@@ -21,55 +56,71 @@ void add_compress_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("compress", "Compress images losslessly (local bits-back coding)");
-  cmd->add_option("inputs", args->inputs, "Images: fmnist:test[:N], an IDX file, PNG/PGM/PPM files or directories")
+  cmd->add_option("inputs", args->inputs,
+                  "Images: PNG/PGM/PPM files, directories (recursive), IDX files, fmnist:test[:N]")
       ->required();
-  cmd->add_option("-o,--out", args->out, "Output .lbb file")->required();
-  cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model)");
+  cmd->add_option("-o,--out", args->out, "Output .lbb file (default: the one input + .lbb)");
+  cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model that codes the input best)");
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores); never changes the output");
-  cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: min(images, 2))")
+  cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: 2 per 16M subpixels)")
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--precision,-k", args->precision, "Grid precision k: values on a 2^-k grid")
       ->capture_default_str()->check(CLI::Range(8, 40));
   cmd->add_option("--sigma", args->sigma, "Local bits-back noise sigma")->capture_default_str()
       ->check(CLI::Range(1e-12, 0.5));
-  cmd->add_flag("--json", args->json, "Print one JSON object with the figures");
+  cmd->add_flag("--json", args->json, "Print one JSON object with the figures (also computes theoretical_bpd)");
   cmd->add_flag("-f,--force", args->force, "Overwrite the output file");
   cmd->callback([args] {
-    if (!args->force && std::filesystem::exists(args->out))
-      throw std::runtime_error(args->out + ": already exists (use --force to overwrite)");
-    const std::string model_path = args->model.empty() ? default_model_path() : args->model;
-    CodingModel model = load_coding_model(model_path);
-    ImageSet images = load_images(args->inputs);
+    const std::string out = args->out.empty() ? default_output(args->inputs) : args->out;
+    if (!args->force && std::filesystem::exists(out))
+      throw std::runtime_error(out + ": already exists (use --force to overwrite)");
+    const std::vector<ImageItem> items = load_image_items(args->inputs);
+    CodingModel model = choose_model(args->model, items);
     CompressOptions opt;
     opt.coding.precision_bits = args->precision;
     opt.coding.sigma = args->sigma;
     opt.threads = args->threads;
     opt.streams = args->streams;
-    ProgressBar bar("compress", images.n);
-    opt.progress = [&bar](int64_t done) { bar.update(done); };
+    opt.theoretical = args->json;
     CompressReport r;
-    Container c = compress_images(model, images, opt, &r);
-    write_container(args->out, c);
+    Container c;
+    {
+      int64_t total = 0;
+      for (const ImageItem& item : items) total += static_cast<int64_t>(item.pixels.size());
+      ProgressBar bar("compress", total);
+      opt.progress = [&bar](int64_t done, int64_t) { bar.update(done); };
+      c = compress_items(model, items, opt, &r);
+    }
+    write_container(out, c);
     const double d = static_cast<double>(r.dims);
     const double total_bpd = 8.0 * r.total_bytes / d;
-    // Dimensions of the flow-coded images (the rest were coded by the direct model).
-    const double flow_d = static_cast<double>(r.images - r.direct_images) * (d / std::max<int64_t>(1, r.images));
+    const int64_t direct = r.tiles - r.tiles_by_mode[static_cast<int>(TileMode::kFlow)];
+    double mpix = 0;  // megapixels (h·w, all channels together)
+    for (const ImageItem& item : items) mpix += 1e-6 * item.count * item.h * item.w;
     if (args->json) {
-      std::printf("{\"images\": %lld, \"dims\": %lld, \"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, "
-                  "\"aux_bits\": %llu, \"total_bytes\": %llu, \"total_bpd\": %.6f, \"seconds\": %.3f, "
-                  "\"direct_images\": %lld, \"flow_theoretical_bpd\": %.6f, \"flow_net_bpd\": %.6f, "
-                  "\"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g}\n",
-                  static_cast<long long>(r.images), static_cast<long long>(r.dims), r.theoretical_bits / d,
-                  r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
-                  static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds,
-                  static_cast<long long>(r.direct_images), flow_d > 0 ? r.flow_theoretical_bits / flow_d : 0.0,
-                  flow_d > 0 ? r.flow_net_bits / flow_d : 0.0, c.streams.size(), args->precision, args->sigma);
+      const double fd = static_cast<double>(r.flow_dims);
+      std::printf(
+          "{\"images\": %lld, \"entries\": %lld, \"dims\": %lld, \"tiles\": %lld, \"flow_tiles\": %lld, "
+          "\"direct_tiles\": %lld, \"context_tiles\": %lld, \"adaptive_tiles\": %lld, \"raw_tiles\": %lld, "
+          "\"constant_tiles\": %lld, \"edge_tiles\": %lld, \"edge_bpd\": %.6f, \"padding_bits\": 0, "
+          "\"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, \"aux_bits\": %llu, \"total_bytes\": %llu, "
+          "\"total_bpd\": %.6f, \"seconds\": %.3f, \"seconds_per_megapixel\": %.4f, \"flow_theoretical_bpd\": %.6f, "
+          "\"flow_net_bpd\": %.6f, \"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g, \"model\": \"%s\"}\n",
+          static_cast<long long>(r.images), static_cast<long long>(r.entries), static_cast<long long>(r.dims),
+          static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]), static_cast<long long>(direct),
+          static_cast<long long>(r.tiles_by_mode[1]), static_cast<long long>(r.tiles_by_mode[2]),
+          static_cast<long long>(r.tiles_by_mode[3]), static_cast<long long>(r.tiles_by_mode[4]),
+          static_cast<long long>(r.edge_tiles), r.edge_dims > 0 ? r.edge_bits / r.edge_dims : 0.0,
+          r.theoretical_bits / d, r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
+          static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds, r.seconds / std::max(mpix, 1e-9),
+          fd > 0 ? r.flow_theoretical_bits / fd : 0.0, fd > 0 ? r.flow_net_bits / fd : 0.0, c.streams.size(),
+          args->precision, args->sigma, model.path.c_str());
     } else {
-      std::printf("%s: %lld images, %llu bytes, %.4f bits/dim (theoretical %.4f, net %.4f, aux %llu bits), "
-                  "%.1f s\n",
-                  args->out.c_str(), static_cast<long long>(r.images),
-                  static_cast<unsigned long long>(r.total_bytes), total_bpd, r.theoretical_bits / d,
-                  r.net_bits / d, static_cast<unsigned long long>(r.aux_bits), r.seconds);
+      std::printf("%s: %lld images, %llu bytes, %.4f bits/dim; %lld tiles (%lld flow, %lld direct), %.1f s "
+                  "(%.2f s/megapixel)\n",
+                  out.c_str(), static_cast<long long>(r.images), static_cast<unsigned long long>(r.total_bytes),
+                  total_bpd, static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]),
+                  static_cast<long long>(direct), r.seconds, r.seconds / std::max(mpix, 1e-9));
     }
   });
 }

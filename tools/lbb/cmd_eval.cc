@@ -6,6 +6,8 @@
 #include "commands.h"
 #include "flow/model_io.h"
 #include "io/images.h"
+#include "io/errors.h"
+#include "train/crops.h"
 #include "train/evaluate.h"
 
 namespace lbb {
@@ -22,7 +24,7 @@ void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Bits per dimension of a model on images");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model)");
-  cmd->add_option("--data,data", args->data, "Images: fmnist:test[:N], an IDX file, PNG/PGM/PPM files or directories")
+  cmd->add_option("--data,data", args->data, "Images of any size (by the model's tiles): fmnist:test[:N], IDX, PNG/PGM/PPM files or directories")
       ->required();
   cmd->add_option("--samples,-k", args->samples, "Samples of u per image; K > 1 adds the importance-weighted bound")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -36,7 +38,16 @@ void add_eval_command(CLI::App& app) {
     configure_threads(args->threads);
     const std::string path = args->model.empty() ? default_model_path() : args->model;
     LoadedModel loaded = load_model(path);
-    ImageSet data = load_images(args->data);
+    // Whole images of any size, by the model's tiles (edges that fill no tile are left out).
+    const FlowConfig& cfg = loaded.model->config;
+    uint64_t edge_subpixels = 0;
+    const std::vector<ImageItem> items = load_image_items(args->data);
+    ImageSet data = full_tiles(items, static_cast<uint32_t>(cfg.channels), static_cast<uint32_t>(cfg.height),
+                               static_cast<uint32_t>(cfg.width), &edge_subpixels);
+    if (data.n == 0)
+      throw InputError(items[0].name + ": images of " + std::to_string(items[0].w) + "x" + std::to_string(items[0].h) +
+                       " hold no full " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
+                       " tile of the model");
     EvalOptions opt;
     opt.samples = args->samples;
     opt.batch = args->batch;
@@ -50,15 +61,22 @@ void add_eval_command(CLI::App& app) {
         std::fflush(stderr);
       };
     EvalResult r = evaluate(loaded.model, data, opt);
+    int64_t images = 0;
+    for (const ImageItem& item : items) images += item.count;
     if (tty) std::fprintf(stderr, "\n");
     if (args->json) {
-      std::printf("{\"model\": \"%s\", \"images\": %lld, \"dims\": %lld, \"bpd\": %.6f", path.c_str(),
-                  static_cast<long long>(r.images), static_cast<long long>(r.dims * r.images), r.bpd);
+      std::printf("{\"model\": \"%s\", \"images\": %lld, \"tiles\": %lld, \"dims\": %lld, \"edge_dims\": %llu, \"bpd\": %.6f",
+                  path.c_str(), static_cast<long long>(images), static_cast<long long>(r.images),
+                  static_cast<long long>(r.dims * r.images), static_cast<unsigned long long>(edge_subpixels), r.bpd);
       if (args->samples > 1) std::printf(", \"bpd_iw\": %.6f, \"samples\": %lld", r.bpd_iw, static_cast<long long>(args->samples));
       std::printf(", \"seconds\": %.3f}\n", r.seconds);
     } else {
-      std::printf("%lld images, %lld dims: %.4f bits/dim (dequantization bound, 1 sample of u)\n",
-                  static_cast<long long>(r.images), static_cast<long long>(r.dims * r.images), r.bpd);
+      std::printf("%lld images, %lld tiles, %lld dims: %.4f bits/dim (dequantization bound, 1 sample of u)",
+                  static_cast<long long>(images), static_cast<long long>(r.images),
+                  static_cast<long long>(r.dims * r.images), r.bpd);
+      if (edge_subpixels > 0)
+        std::printf("; %llu edge subpixels in no full tile left out", static_cast<unsigned long long>(edge_subpixels));
+      std::printf("\n");
       if (args->samples > 1)
         std::printf("importance-weighted bound with %lld samples: %.4f bits/dim\n",
                     static_cast<long long>(args->samples), r.bpd_iw);

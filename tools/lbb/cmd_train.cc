@@ -1,10 +1,13 @@
-// lbb train --data D --out MODEL [--config C] [--minutes T | --steps S] [--resume] [--threads N]
+// lbb train --data D --out MODEL [--config C] [--patch P] [--minutes T | --steps S] [--resume] [--threads N]
 #include <cstdio>
+#include <algorithm>
 #include <memory>
+#include <random>
 
 #include "commands.h"
 #include "flow/flow_model.h"
 #include "io/images.h"
+#include "train/crops.h"
 #include "train/trainer.h"
 
 #ifndef LBB_DEFAULT_CONFIG
@@ -21,6 +24,7 @@ void add_train_command(CLI::App& app) {
     int64_t steps = 0, batch = 0;
     bool resume = false;
     int threads = 0;
+    uint32_t patch = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("train", "Train a flow model by maximum likelihood");
@@ -35,6 +39,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--lr", args->lr, "Learning rate (default: the config's)");
   cmd->add_option("--batch", args->batch, "Batch size (default: the config's)");
   cmd->add_option("--eval-data", args->eval_data, "Images evaluated (EMA weights) at every checkpoint");
+  cmd->add_option("--patch", args->patch,
+                  "Train on random PxP crops (with flips) of images of any size; the model codes PxP tiles")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--checkpoint-minutes", args->checkpoint_minutes, "Minutes between checkpoints")
       ->capture_default_str();
   (void)minutes, (void)steps;
@@ -43,9 +50,25 @@ void add_train_command(CLI::App& app) {
       throw CLI::ValidationError("train", "give --minutes or --steps");
     configure_threads(args->threads);
     FlowConfig config = load_flow_config(args->config);
-    ImageSet data = load_images(args->data);
+    ImageSet data;
     std::unique_ptr<ImageSet> eval;
-    if (!args->eval_data.empty()) eval = std::make_unique<ImageSet>(load_images({args->eval_data}));
+    std::unique_ptr<CropSampler> crops;
+    if (args->patch > 0) {
+      config.height = config.width = static_cast<int>(args->patch);
+      crops = std::make_unique<CropSampler>(load_image_items(args->data), static_cast<uint32_t>(config.channels),
+                                            args->patch);
+      std::mt19937_64 pool_rng(config.seed);
+      const int64_t batch = args->batch > 0 ? args->batch : config.batch;
+      data = crops->sample(static_cast<uint32_t>(std::max<int64_t>(1024, 4 * batch)), pool_rng);
+      std::fprintf(stderr, "random %ux%u crops of %zu images (%.1f megapixels)\n", args->patch, args->patch,
+                   crops->images(), 1e-6 * static_cast<double>(crops->pixels()));
+      if (!args->eval_data.empty())
+        eval = std::make_unique<ImageSet>(full_tiles(load_image_items({args->eval_data}),
+                                                     static_cast<uint32_t>(config.channels), args->patch, args->patch));
+    } else {
+      data = load_images(args->data);
+      if (!args->eval_data.empty()) eval = std::make_unique<ImageSet>(load_images({args->eval_data}));
+    }
     FlowModel probe(config);
     std::fprintf(stderr, "training on %u images %ux%ux%u, %lld parameters, %d threads\n", data.n,
                  data.c, data.h, data.w, static_cast<long long>(parameter_count(*probe)),
@@ -59,6 +82,7 @@ void add_train_command(CLI::App& app) {
     opt.batch = args->batch;
     opt.checkpoint_minutes = args->checkpoint_minutes;
     opt.eval_set = eval.get();
+    opt.crops = crops.get();
     train(config, data, opt);
   });
 }

@@ -1,0 +1,250 @@
+#include "model/adaptive_image_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace lbb {
+
+namespace {
+
+constexpr int kSymbols = 256;
+constexpr int kLevels = 16;
+constexpr int kMaxEnergy = 1024;
+
+// Everything that shapes the model. Integer-only, so that the coder is exactly
+// reproducible on every machine.
+struct Tuning {
+  uint32_t step;   // added to the frequency of each symbol coded
+  uint32_t limit;  // all frequencies are halved (rounding up) once a context total exceeds it
+  // energy = (wa·gradients + ww·sym(W) + wn·sym(N) + wp·sym(previous plane)) / 4
+  int wa, ww, wn, wp;
+  int alpha;  // inter-plane prediction: pred = MED + alpha·(previous plane's MED residual)/4
+  int thresholds[kLevels - 1];  // level = #{thresholds < energy}
+  // Prior of level l: geometric over the zigzag symbols with mean mu16[l]/16 and total
+  // weight weight[l]·step (plus the floor of 1 per symbol).
+  uint32_t mu16[kLevels];
+  uint32_t weight[kLevels];
+};
+
+constexpr Tuning kTuning = {
+    /*step=*/1024,
+    /*limit=*/1u << 22,
+    /*wa=*/4, /*ww=*/4, /*wn=*/0, /*wp=*/4,
+    /*alpha=*/4,
+    /*thresholds=*/{0, 1, 2, 3, 5, 7, 10, 14, 19, 26, 36, 50, 70, 100, 150},
+    /*mu16=*/{4, 12, 20, 28, 40, 56, 80, 112, 152, 208, 288, 400, 560, 800, 3200, 64000},
+    /*weight=*/{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 16, 32, 64, 256, 2048},
+};
+
+// The fixed tables derived from a Tuning.
+struct Model {
+  Tuning t;
+  uint32_t prior[kLevels][kSymbols];
+  uint32_t prior_total[kLevels];
+  uint8_t level[kMaxEnergy];
+
+  explicit Model(const Tuning& tuning) : t(tuning) {
+    for (int e = 0, l = 0; e < kMaxEnergy; ++e) {
+      while (l < kLevels - 1 && e > t.thresholds[l]) ++l;
+      level[e] = static_cast<uint8_t>(l);
+    }
+    for (int l = 0; l < kLevels; ++l) {
+      // ρ = μ/(μ+1) in units of 2^-32; g_s = ρ^s (units of 2^-32), truncated to the 256
+      // symbols and scaled to the total weight: f_s = 1 + ⌊W·step·g_s / Σg⌋.
+      const uint64_t mu = t.mu16[l];
+      const uint64_t rho = (mu << 32) / (mu + 16);
+      uint64_t g[kSymbols];
+      uint64_t cur = uint64_t{1} << 32, sum = 0;
+      for (int s = 0; s < kSymbols; ++s) {
+        g[s] = cur;
+        sum += cur;
+        cur = static_cast<uint64_t>((static_cast<u128>(cur) * rho) >> 32);
+      }
+      const uint64_t weight = uint64_t{t.weight[l]} * t.step;
+      uint32_t total = 0;
+      for (int s = 0; s < kSymbols; ++s) {
+        const uint32_t f = 1 + static_cast<uint32_t>((static_cast<u128>(weight) * g[s]) / sum);
+        prior[l][s] = f;
+        total += f;
+      }
+      prior_total[l] = total;
+    }
+  }
+};
+
+const Model& default_model() {
+  static const Model model(kTuning);
+  return model;
+}
+
+// Adaptive frequencies of every context of one plane.
+struct State {
+  uint32_t f[kLevels][kSymbols];
+  uint32_t total[kLevels];
+  void reset(const Model& m) {
+    std::memcpy(f, m.prior, sizeof f);
+    std::memcpy(total, m.prior_total, sizeof total);
+  }
+};
+
+inline int zigzag(int r) { return r >= 0 ? 2 * r : -2 * r - 1; }  // r ∈ [−128, 127]
+inline int unzigzag(int s) { return (s & 1) ? -((s + 1) >> 1) : (s >> 1); }
+
+inline int med(int w, int n, int nw) {
+  const int mx = std::max(w, n), mn = std::min(w, n);
+  if (nw >= mx) return mn;
+  if (nw <= mn) return mx;
+  return w + n - nw;
+}
+
+// Runs the model over the tile in decoding order. For every sample it calls
+//   sym = code(f, total, sym)   (f: the context's 256 frequencies, total their sum)
+// with the true symbol when encoding (kDecode = false: samples are read from `in`) and −1
+// when decoding (the returned symbol gives the sample, written to `out` and read back as
+// the neighbour of later samples).
+template <bool kDecode, class Code>
+void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels, uint32_t h,
+              uint32_t w, Code&& code) {
+  const Tuning& t = M.t;
+  const size_t n = size_t{h} * w;
+  // Symbol and MED residual of the current and of the previous plane.
+  std::vector<uint8_t> syms(channels > 1 ? 2 * n : n);
+  std::vector<int16_t> dmed(channels > 1 ? 2 * n : 0);
+  State st;
+  for (uint32_t c = 0; c < channels; ++c) {
+    st.reset(M);
+    const uint8_t* p = kDecode ? out + c * n : in + c * n;
+    uint8_t* op = kDecode ? out + c * n : nullptr;
+    uint8_t* sy = syms.data() + (c & 1) * n;
+    const uint8_t* syp = syms.data() + ((c + 1) & 1) * n;
+    int16_t* d = channels > 1 ? dmed.data() + (c & 1) * n : nullptr;
+    const int16_t* dp = channels > 1 ? dmed.data() + ((c + 1) & 1) * n : nullptr;
+    const bool inter = c > 0;
+    for (uint32_t i = 0; i < h; ++i) {
+      const uint8_t* row = p + size_t{i} * w;
+      const uint8_t* up = i > 0 ? row - w : nullptr;
+      const uint8_t* syrow = sy + size_t{i} * w;
+      for (uint32_t j = 0; j < w; ++j) {
+        const size_t k = size_t{i} * w + j;
+        // Neighbours with the border rules of image_context().
+        int W, N, NW, NE, pred;
+        if (i > 0) {
+          N = up[j];
+          W = j > 0 ? row[j - 1] : N;
+          NW = j > 0 ? up[j - 1] : N;
+          NE = j + 1 < w ? up[j + 1] : N;
+          pred = med(W, N, NW);
+        } else if (j > 0) {
+          W = N = NW = NE = row[j - 1];
+          pred = W;
+        } else {
+          W = N = NW = NE = 128;
+          pred = 128;
+        }
+        const int m0 = pred;
+        int energy = t.wa * (std::abs(W - NW) + std::abs(N - NW) + std::abs(N - NE));
+        if (j > 0) energy += t.ww * syrow[j - 1];
+        if (i > 0) energy += t.wn * sy[k - w];
+        if (inter) {
+          pred = std::clamp(pred + t.alpha * dp[k] / 4, 0, 255);
+          energy += t.wp * syp[k];
+        }
+        energy >>= 2;
+        const int lvl = M.level[std::min(energy, kMaxEnergy - 1)];
+        uint32_t* f = st.f[lvl];
+        uint32_t& total = st.total[lvl];
+        int s, x;
+        if constexpr (kDecode) {
+          s = code(f, total, -1);
+          x = (pred + unzigzag(s)) & 255;
+          op[j + size_t{i} * w] = static_cast<uint8_t>(x);
+        } else {
+          x = row[j];
+          s = zigzag(static_cast<int8_t>(static_cast<uint8_t>(x - pred)));
+          code(f, total, s);
+        }
+        sy[k] = static_cast<uint8_t>(s);
+        if (d) d[k] = static_cast<int16_t>(x - m0);
+        f[s] += t.step;
+        total += t.step;
+        if (total > t.limit) {
+          uint32_t tot = 0;
+          for (int z = 0; z < kSymbols; ++z) tot += (f[z] = (f[z] + 1) >> 1);
+          total = tot;
+        }
+      }
+    }
+  }
+}
+
+struct Coded {
+  uint32_t cum, freq, total;
+};
+
+inline uint32_t cum_below(const uint32_t* f, int s) {
+  uint32_t cum = 0;
+  for (int z = 0; z < s; ++z) cum += f[z];
+  return cum;
+}
+
+void push_tile(const Model& M, Message& m, const uint8_t* tile, uint32_t channels, uint32_t h,
+               uint32_t w) {
+  const size_t count = size_t{channels} * h * w;
+  if (count == 0) return;
+  std::vector<Coded> coded(count);
+  Coded* rec = coded.data();
+  run_tile<false>(M, tile, nullptr, channels, h, w, [&](const uint32_t* f, uint32_t total, int s) {
+    *rec++ = Coded{cum_below(f, s), f[s], total};
+    return s;
+  });
+  for (size_t k = count; k-- > 0;) {
+    const Coded& c = coded[k];
+    const uint64_t q = ans::kTotal / c.total;
+    m.push(c.cum * q, c.freq * q);
+  }
+}
+
+void pop_tile(const Model& M, Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
+  if (size_t{channels} * h * w == 0) return;
+  run_tile<true>(M, nullptr, tile, channels, h, w, [&](const uint32_t* f, uint32_t total, int) {
+    const uint64_t q = ans::kTotal / total;
+    const uint64_t slot = m.peek();
+    if (slot >= q * total) throw CodingError("adaptive image model: slot beyond the context total");
+    const uint32_t target = static_cast<uint32_t>(slot / q);  // < total
+    uint32_t cum = 0;
+    int s = 0;
+    while (cum + f[s] <= target) cum += f[s++];  // terminates: Σ f = total > target
+    m.pop(cum * q, f[s] * q);
+    return s;
+  });
+}
+
+double tile_bits(const Model& M, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
+  double bits = 0;
+  if (size_t{channels} * h * w == 0) return 0;
+  run_tile<false>(M, tile, nullptr, channels, h, w, [&](const uint32_t* f, uint32_t total, int s) {
+    const uint64_t q = ans::kTotal / total;
+    bits += ans::kPrecisionBits - std::log2(static_cast<double>(f[s] * q));
+    return s;
+  });
+  return bits;
+}
+
+}  // namespace
+
+void push_adaptive_tile(Message& m, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
+  push_tile(default_model(), m, tile, channels, h, w);
+}
+
+void pop_adaptive_tile(Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
+  pop_tile(default_model(), m, tile, channels, h, w);
+}
+
+double adaptive_tile_bits(const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
+  return tile_bits(default_model(), tile, channels, h, w);
+}
+
+}  // namespace lbb

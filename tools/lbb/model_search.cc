@@ -1,0 +1,61 @@
+#include "model_search.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "io/errors.h"
+
+namespace lbb {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> candidate_model_files() {
+  std::vector<std::string> files;
+  std::set<std::string> seen;
+  const auto add = [&](const std::string& f) {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(f, ec);
+    if (seen.insert(ec ? f : canonical.string()).second) files.push_back(f);
+  };
+  if (const char* env = std::getenv("LBB_MODEL"); env && *env) add(env);
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("LBB_MODEL_PATH"); env && *env) {
+    std::string path = env;
+    for (size_t start = 0;;) {
+      const size_t colon = path.find(':', start);
+      const std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (!dir.empty()) dirs.push_back(dir);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  dirs.push_back(LBB_MODELS_DIR);
+  for (const std::string& dir : dirs) {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".lbbm" && it->is_regular_file(ec)) found.push_back(it->path().string());
+    std::sort(found.begin(), found.end());
+    for (const std::string& f : found) add(f);
+  }
+  return files;
+}
+
+CodingModel find_model_for(const Container& c, const std::string& name) {
+  const std::vector<std::string> files = candidate_model_files();
+  for (const std::string& f : files) {
+    CodingModel m;
+    try {
+      m = load_coding_model(f);
+    } catch (const InputError&) {
+      continue;  // not a usable model file: not the one
+    }
+    if (model_id_of(m.weights_hash) == c.header.model_id) return m;
+  }
+  throw InputError(name + ": made with model id " + hex32(c.header.model_id) + ", which none of the " +
+                   std::to_string(files.size()) + " models found has (use --model, or add its directory to LBB_MODEL_PATH)");
+}
+
+}  // namespace lbb
