@@ -5,6 +5,7 @@
 
 #include "coding/compression.h"
 #include "io/errors.h"
+#include "model/adaptive_image_model.h"
 
 namespace lbb {
 namespace {
@@ -144,6 +145,28 @@ TEST(Tiles, ConstantAlphaPlaneCostsAlmostNothing) {
   expect_same(round_trip(cm, {rgb}, CompressOptions{}, &r3), {rgb});
   expect_same(round_trip(cm, {rgba}, CompressOptions{}, &r4), {rgba});
   EXPECT_LT(r4.net_bits - r3.net_bits, 24.0) << "one constant alpha tile: its value and flag";
+}
+
+TEST(Tiles, FewColoursAreCodedAsPaletteIndices) {
+  const CodingModel cm = coding_model(kGrey4x4);
+  // 12 colours of an RGBA image dithered at random: the index plane is far cheaper than RGB.
+  ImageItem item = smooth_item("pal.png", 4, 70, 90, 5);
+  const size_t plane = 70 * 90;
+  uint32_t s = 11;
+  for (size_t i = 0; i < plane; ++i) {
+    const uint32_t k = (i % 90 / 8 + ((s = s * 1664525u + 1013904223u) >> 31)) % 12;
+    for (int c = 0; c < 3; ++c) item.pixels[c * plane + i] = static_cast<uint8_t>(k * (37 + 50 * c) % 256);
+  }
+  CompressReport r;
+  const Container c = compress_items(cm, {item}, CompressOptions{}, &r);
+  EXPECT_EQ(c.images[0].palette_size(), 12u);
+  const double rgb_bits = adaptive_tile_bits(item.pixels.data(), 3, 70, 90);
+  EXPECT_LT(r.net_bits, 0.6 * rgb_bits) << "one plane of indices (and the alpha plane), not three colour planes";
+  expect_same(decompress_items(cm, c, 2, "p.lbb"), {item});
+  // An index past the palette is corruption, not a crash.
+  Container bad = c;
+  bad.images[0].palette.resize(3 * 5);
+  EXPECT_THROW(decompress_items(cm, bad, 1, "p.lbb"), InputError);
 }
 
 TEST(Tiles, CorruptModeOrWrongModelIsAnError) {

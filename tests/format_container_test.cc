@@ -144,10 +144,11 @@ struct CraftedEntry {
   uint64_t flow = 0;
   uint64_t shared = UINT64_MAX;  // name bytes shared with the previous entry; UINT64_MAX: the longest
   int kind = -1;                 // 1: same fields as the previous entry (none follow); -1: 1 if they are
+  std::vector<uint8_t> palette;  // P × colour planes bytes
   bool same_fields(const CraftedEntry& q) const {
     return format == q.format && channels == q.channels && h == q.h && w == q.w && count == q.count &&
            tile_h == q.tile_h && tile_w == q.tile_w && tile_channels == q.tile_channels &&
-           alpha_tile_h == q.alpha_tile_h && alpha_tile_w == q.alpha_tile_w && flow == q.flow;
+           alpha_tile_h == q.alpha_tile_h && alpha_tile_w == q.alpha_tile_w && flow == q.flow && palette == q.palette;
   }
 };
 
@@ -182,7 +183,10 @@ struct Crafted {
       out.push_back(static_cast<uint8_t>(kind));
       if (kind == 1) continue;
       out.push_back(static_cast<uint8_t>(e.format));
-      for (uint64_t v : {e.channels, e.h, e.w, e.count, e.tile_h, e.tile_w, e.tile_channels}) varint(out, v);
+      varint(out, e.channels);
+      varint(out, e.palette.size() / std::max<uint64_t>(1, e.channels == 2 || e.channels == 4 ? e.channels - 1 : e.channels));
+      out.insert(out.end(), e.palette.begin(), e.palette.end());
+      for (uint64_t v : {e.h, e.w, e.count, e.tile_h, e.tile_w, e.tile_channels}) varint(out, v);
       if (e.channels == 2 || e.channels == 4) {
         varint(out, e.alpha_tile_h);
         varint(out, e.alpha_tile_w);
@@ -223,6 +227,7 @@ std::vector<uint8_t> hand_encoded(const Container& c) {
     const ContainerImage& e = c.images[i];
     CraftedEntry x;  // longest shared prefix and kind 1 where it applies: body()'s defaults
     x.name = e.name;
+    x.palette = e.palette;
     x.format = e.format;
     x.channels = e.channels;
     x.h = e.h;
@@ -466,24 +471,52 @@ TEST(FormatContainer, NamesAreFrontCodedAndRepeatedFieldsAreOneByte) {
   expect_hostile(f.bytes(), "absurd shared name prefix 10 (at most 9)");
 }
 
+TEST(FormatContainer, PalettesRoundTripAndAreChecked) {
+  Container c;
+  c.images.push_back(entry("pal.png", 0, 4, 30, 20, 1, 30, 20, 1, 30, 20));
+  for (int k = 0; k < 3 * 200; ++k) c.images[0].palette.push_back(static_cast<uint8_t>(k));
+  EXPECT_EQ(c.images[0].palette_size(), 200u);
+  EXPECT_EQ(c.images[0].tiles_per_image(), 2u) << "one index tile and one alpha tile";
+  c.streams = {std::vector<uint8_t>(50, 1)};
+  c.stream_tiles = {2};
+  EXPECT_TRUE(parse_container(serialize_container(c), "p.lbb") == c);
+  Container bad = c;
+  bad.images[0].palette.resize(3 * 257);
+  EXPECT_THROW(check_container(bad), std::invalid_argument);
+  bad.images[0].palette.resize(3 * 200 + 1);
+  EXPECT_THROW(check_container(bad), std::invalid_argument);
+  bad = c;
+  bad.images[0].tile_channels = 3;  // the index plane is one plane
+  EXPECT_THROW(check_container(bad), std::invalid_argument);
+  // A palette size past the end of the file.
+  Crafted f;
+  f.entries[0].palette.assign(200, 9);
+  std::vector<uint8_t> body = f.body();
+  body.resize(30);
+  expect_hostile(sealed(body), "truncated");
+  f.entries[0].palette.assign(257, 9);
+  expect_hostile(f.bytes(), "absurd palette size 257 (at most 256)");
+}
+
 TEST(FormatContainer, OneStreamOverheadIsSmall) {
-  // magic+version 4, model id 4, coding 1, sigma 1, M 1, name 1+1+5, kind 1, format 1, channels h w count
-  // 1+1+1+1, tile h w channels 1+1+1, flow 1, S 1, length 2, images CRC 4, file CRC 4.
+  // magic+version 4, model id 4, coding 1, sigma 1, M 1, name 1+1+5, kind 1, format 1, channels 1,
+  // palette size 1, h w count
+  // 1+1+1, tile h w channels 1+1+1, flow 1, S 1, length 2, images CRC 4, file CRC 4.
   const Container c = single_image(350);
   const std::vector<uint8_t> bytes = serialize_container(c);
-  EXPECT_EQ(bytes.size(), 350u + 39u);
-  EXPECT_EQ(container_overhead(c), 39u);
-  EXPECT_EQ(container_overhead(single_image(127)), 38u);
+  EXPECT_EQ(bytes.size(), 350u + 40u);
+  EXPECT_EQ(container_overhead(c), 40u);
+  EXPECT_EQ(container_overhead(single_image(127)), 39u);
   EXPECT_EQ(container_overhead(multi_stream()), serialize_container(multi_stream()).size() - 306);
   // The exact layout, up to the payload.
-  const std::vector<uint8_t> head(bytes.begin(), bytes.begin() + 31);
-  const std::vector<uint8_t> want = {'L', 'B', 'B', 3, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0,    5,    'a', '.', 'p',
-                                     'n', 'g', 0,   0, 1,    28,   28,   1,    28, 28, 1, 0, 1, 0xDE, 0x02};
+  const std::vector<uint8_t> head(bytes.begin(), bytes.begin() + 32);
+  const std::vector<uint8_t> want = {'L', 'B', 'B', 3, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0, 5,    'a',  '.', 'p',
+                                     'n', 'g', 0,   0, 1,    0,    28,   28,   1,  28, 28, 1, 0, 1, 0xDE, 0x02};
   EXPECT_EQ(head, want);
   uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= uint32_t{bytes[31 + i]} << (8 * i);
+  for (int i = 0; i < 4; ++i) crc |= uint32_t{bytes[32 + i]} << (8 * i);
   EXPECT_EQ(crc, c.images_crc32);
-  EXPECT_EQ(std::vector<uint8_t>(bytes.begin() + 35, bytes.begin() + 35 + 350), c.streams[0]);
+  EXPECT_EQ(std::vector<uint8_t>(bytes.begin() + 36, bytes.begin() + 36 + 350), c.streams[0]);
   EXPECT_EQ(bytes, sealed(std::vector<uint8_t>(bytes.begin(), bytes.end() - 4)));
 }
 
@@ -669,11 +702,11 @@ TEST(FormatContainer, StructuralErrorsWithValidCrc) {
 
   // Non-canonical varints (so that parse ∘ serialize is the identity on accepted files), and
   // varints beyond 64 bits.  Offsets of the default Crafted body: coding 8, sigma 9, M 10,
-  // shared 11, name 12-13, kind 14, format 15, channels 16, h 17.
+  // shared 11, name 12-13, kind 14, format 15, channels 16, palette size 17, h 18.
   std::vector<uint8_t> body = Crafted{}.body();
-  ASSERT_EQ(body[17], 4);
-  body[17] = 0x84;
-  body.insert(body.begin() + 18, 0x00);
+  ASSERT_EQ(body[18], 4);
+  body[18] = 0x84;
+  body.insert(body.begin() + 19, 0x00);
   expect_hostile(sealed(body), "non-canonical varint for height");
   body = Crafted{}.body();
   body[8] = 0xA0;
@@ -690,7 +723,7 @@ TEST(FormatContainer, StructuralErrorsWithValidCrc) {
   f.lengths = {0, 3};
   body = f.body();
   // The one stream tile count (after the single entry and S) as 2^64 in 10 bytes.
-  const size_t at = 11 + 1 + 2 + 1 + 1 + 7 + 1 + 1;  // shared, name, kind, format, 7 varints, flow, S
+  const size_t at = 11 + 1 + 2 + 1 + 1 + 8 + 1 + 1;  // shared, name, kind, format, 8 varints, flow, S
   ASSERT_EQ(body[at], 0);
   body.erase(body.begin() + at);
   body.insert(body.begin() + at, {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02});

@@ -121,14 +121,14 @@ class TileIndex {
     const uint64_t colour = ent.colour_tiles_per_image();
     uint32_t th = ent.tile_h, tw = ent.tile_w;
     if (j < colour) {
-      const uint64_t grid = colour / (ent.colour_channels() / ent.tile_channels);
+      const uint64_t grid = colour / (ent.coded_colour_planes() / ent.tile_channels);
       tile.plane0 = static_cast<uint32_t>(j / grid) * ent.tile_channels;
       tile.planes = ent.tile_channels;
       j %= grid;
     } else {
       j -= colour;
       tile.alpha = true;
-      tile.plane0 = ent.colour_channels();
+      tile.plane0 = ent.coded_colour_planes();
       tile.planes = 1;
       th = ent.alpha_tile_h, tw = ent.alpha_tile_w;
     }
@@ -369,6 +369,80 @@ ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefe
   return e;
 }
 
+// ---- palettes -----------------------------------------------------------------------------------
+
+uint32_t colour_planes(const ImageItem& item) {
+  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+}
+
+uint32_t colour_at(const ImageItem& item, size_t i, size_t plane) {
+  uint32_t v = 0;
+  for (uint32_t c = 0; c < colour_planes(item); ++c) v = v << 8 | item.pixels[c * plane + i];
+  return v;
+}
+
+// The colours of a single image with at most 256 of them, darkest first (so that indices of
+// similar colours are close and the predictors still work), P × colours bytes; else empty.
+std::vector<uint8_t> distinct_colours(const ImageItem& item) {
+  if (item.count != 1) return {};
+  const size_t plane = size_t{item.h} * item.w;
+  const uint32_t cc = colour_planes(item);
+  std::vector<uint32_t> seen;  // sorted; at most 257 entries
+  for (size_t i = 0; i < plane; ++i) {
+    const uint32_t v = colour_at(item, i, plane);
+    const auto it = std::lower_bound(seen.begin(), seen.end(), v);
+    if (it != seen.end() && *it == v) continue;
+    seen.insert(it, v);
+    if (seen.size() > 256) return {};
+  }
+  const auto luma = [cc](uint32_t v) {
+    return cc == 1 ? v * 1000 : 299 * (v >> 16) + 587 * (v >> 8 & 255) + 114 * (v & 255);
+  };
+  std::stable_sort(seen.begin(), seen.end(), [&](uint32_t a, uint32_t b) { return luma(a) < luma(b); });
+  std::vector<uint8_t> palette;
+  for (uint32_t v : seen)
+    for (uint32_t c = cc; c-- > 0;) palette.push_back(static_cast<uint8_t>(v >> (8 * c)));
+  return palette;
+}
+
+// The image as its plane of palette indices, then its alpha plane.
+ImageItem index_item(const ImageItem& item, const std::vector<uint8_t>& palette) {
+  const uint32_t cc = colour_planes(item);
+  const size_t plane = size_t{item.h} * item.w;
+  std::vector<uint32_t> colours;
+  for (size_t k = 0; k < palette.size(); k += cc) {
+    uint32_t v = 0;
+    for (uint32_t c = 0; c < cc; ++c) v = v << 8 | palette[k + c];
+    colours.push_back(v);
+  }
+  std::vector<uint32_t> sorted = colours;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<uint8_t> index_of(sorted.size());
+  for (size_t k = 0; k < colours.size(); ++k)
+    index_of[std::lower_bound(sorted.begin(), sorted.end(), colours[k]) - sorted.begin()] = static_cast<uint8_t>(k);
+  ImageItem out = item;
+  out.channels = item.channels - cc + 1;
+  out.pixels.resize(size_t{out.channels} * plane);
+  for (size_t i = 0; i < plane; ++i) {
+    const uint32_t v = colour_at(item, i, plane);
+    out.pixels[i] = index_of[std::lower_bound(sorted.begin(), sorted.end(), v) - sorted.begin()];
+  }
+  if (out.channels == 2) std::copy(item.pixels.begin() + cc * plane, item.pixels.end(), out.pixels.begin() + plane);
+  return out;
+}
+
+// Palette entries back to their colours; throws CodingError on an index past the palette.
+void expand_palette(const ContainerImage& e, const ImageItem& indices, ImageItem* out) {
+  const uint32_t cc = e.colour_channels(), p = e.palette_size();
+  const size_t plane = size_t{e.h} * e.w;
+  for (size_t i = 0; i < plane; ++i) {
+    const uint32_t k = indices.pixels[i];
+    if (k >= p) throw CodingError("palette index " + std::to_string(k) + " of " + std::to_string(p) + " colours");
+    for (uint32_t c = 0; c < cc; ++c) out->pixels[c * plane + i] = e.palette[k * cc + c];
+  }
+  if (e.has_alpha()) std::copy(indices.pixels.begin() + plane, indices.pixels.end(), out->pixels.begin() + cc * plane);
+}
+
 void check_item(const ImageItem& item) {
   if (item.channels < 1 || item.channels > kMaxChannels || item.h < 1 || item.w < 1 || item.count < 1 ||
       item.pixels.size() != uint64_t{item.count} * item.channels * item.h * item.w)
@@ -434,7 +508,29 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   c.header.model_id = model_id_of(model.weights_hash);
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
-  for (const ImageItem& item : items) c.images.push_back(plan_entry(tc, item, opt.prefer_flow));
+  // The planes each entry's tiles address: the image, or its palette indices (and alpha)
+  // when that codes in fewer bits.
+  std::vector<ImageItem> index_items;
+  index_items.reserve(items.size());
+  std::vector<const ImageItem*> coded(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    ContainerImage e = plan_entry(tc, items[i], opt.prefer_flow);
+    coded[i] = &items[i];
+    std::vector<uint8_t> palette = distinct_colours(items[i]);
+    if (!palette.empty() && !e.flow) {
+      ImageItem indices = index_item(items[i], palette);
+      const double plane_bits = 8.0 * palette.size();
+      const double d_colour = static_cast<double>(colour_planes(items[i])) * items[i].h * items[i].w;
+      const double d_index = static_cast<double>(items[i].h) * items[i].w;
+      if (direct_plan_bpd(tc, indices) * d_index + plane_bits < direct_plan_bpd(tc, items[i]) * d_colour) {
+        index_items.push_back(std::move(indices));
+        coded[i] = &index_items.back();
+        e.palette = std::move(palette);
+        e.tile_channels = 1;
+      }
+    }
+    c.images.push_back(std::move(e));
+  }
   const uint64_t d = c.total_subpixels();
   if (d > kMaxSubpixels) throw InputError("more than 2^34 subpixels in one file (split the input)");
   const TileIndex tiles(c.images);
@@ -459,7 +555,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
       const Tile t = tiles.at(ti);
       const ContainerImage& e = c.images[t.entry];
       buf.resize(t.subpixels());
-      copy_tile_out(items[t.entry], t, buf.data());
+      copy_tile_out(*coded[t.entry], t, buf.data());
       const bool fc = tc.flow_capable(e, t);
       double direct_bits = 0;
       TileMode mode = tc.best_direct(buf.data(), t, fc, &direct_bits);
@@ -559,14 +655,15 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }
   const TileCoder tc(model, *coder);
+  // Decoded into the planes the tiles address (palette indices for palette entries).
   std::vector<ImageItem> out(c.images.size());
   for (size_t i = 0; i < out.size(); ++i) {
     const ContainerImage& e = c.images[i];
     ImageItem& item = out[i];
     item.name = e.name;
     item.format = static_cast<ImageFormat>(e.format);
-    item.channels = e.channels, item.h = e.h, item.w = e.w, item.count = e.count;
-    item.pixels.resize(e.subpixels());  // bounded by the file's size (parse_container)
+    item.channels = e.coded_planes(), item.h = e.h, item.w = e.w, item.count = e.count;
+    item.pixels.resize(uint64_t{e.count} * item.channels * e.h * e.w);  // bounded by the file's size
   }
   const TileIndex tiles(c.images);
   const uint32_t streams = static_cast<uint32_t>(c.streams.size());
@@ -595,6 +692,19 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
     }
     if (m != Message()) throw InputError(where + " did not decode to its initial state (corrupt file?)");
   });
+  for (size_t i = 0; i < out.size(); ++i) {
+    const ContainerImage& e = c.images[i];
+    if (e.palette.empty()) continue;
+    ImageItem colours = out[i];
+    colours.channels = e.channels;
+    colours.pixels.assign(e.subpixels(), 0);
+    try {
+      expand_palette(e, out[i], &colours);
+    } catch (const CodingError& err) {
+      throw InputError(name + ": " + e.name + " is corrupt (" + err.what() + ")");
+    }
+    out[i] = std::move(colours);
+  }
   uint32_t crc = images_crc32(nullptr, 0);
   for (const ImageItem& item : out) crc = images_crc32_update(crc, item.pixels.data(), item.pixels.size());
   check_images_crc(c, crc, name);

@@ -125,7 +125,9 @@ std::string image_problem(const ContainerImage& e) {
   if (e.count < 1) return "image count 0";
   if (e.tile_h < 1 || e.tile_h > e.h || e.tile_w < 1 || e.tile_w > e.w)
     return "tile size " + std::to_string(e.tile_w) + "x" + std::to_string(e.tile_h) + " outside the image";
-  if (e.tile_channels < 1 || e.colour_channels() % e.tile_channels != 0)
+  if (!e.palette.empty() && (e.palette.size() % e.colour_channels() != 0 || e.palette_size() > 256))
+    return "palette of " + std::to_string(e.palette.size()) + " bytes";
+  if (e.tile_channels < 1 || e.coded_colour_planes() % e.tile_channels != 0)
     return "tile channel count " + std::to_string(e.tile_channels);
   if (e.has_alpha() ? (e.alpha_tile_h < 1 || e.alpha_tile_h > e.h || e.alpha_tile_w < 1 || e.alpha_tile_w > e.w)
                     : (e.alpha_tile_h != 0 || e.alpha_tile_w != 0))
@@ -193,6 +195,10 @@ ParsedHeader read_header(const uint8_t* data, size_t size) {
     } else {
       e.format = in.byte();
       e.channels = static_cast<uint32_t>(in.varint(kMaxChannels, "channel count"));
+      const uint64_t colours = in.varint(256, "palette size");
+      const uint64_t palette_bytes = colours * (e.has_alpha() ? e.channels - 1 : std::max<uint32_t>(e.channels, 1));
+      if (palette_bytes > in.remaining()) throw Truncated{};
+      for (uint64_t k = 0; k < palette_bytes; ++k) e.palette.push_back(in.byte());
       e.h = static_cast<uint32_t>(in.varint(kMaxImageSide, "height"));
       e.w = static_cast<uint32_t>(in.varint(kMaxImageSide, "width"));
       e.count = static_cast<uint32_t>(in.varint(UINT32_MAX, "image count"));
@@ -279,6 +285,8 @@ void write_header(std::vector<uint8_t>& out, const Container& c) {
     out.push_back(0);
     out.push_back(e.format);
     put_varint(out, e.channels);
+    put_varint(out, e.palette.empty() ? 0 : e.palette_size());
+    out.insert(out.end(), e.palette.begin(), e.palette.end());
     put_varint(out, e.h);
     put_varint(out, e.w);
     put_varint(out, e.count);
@@ -313,7 +321,7 @@ uint64_t double_bits(double d) {
 }  // namespace
 
 uint64_t ContainerImage::colour_tiles_per_image() const {
-  return uint64_t{colour_channels() / tile_channels} * tile_grid(h, w, tile_h, tile_w);
+  return uint64_t{coded_colour_planes() / tile_channels} * tile_grid(h, w, tile_h, tile_w);
 }
 
 uint64_t ContainerImage::tiles_per_image() const {
@@ -324,7 +332,7 @@ bool operator==(const ContainerImage& a, const ContainerImage& b) {
   return a.name == b.name && a.format == b.format && a.channels == b.channels && a.h == b.h && a.w == b.w &&
          a.count == b.count && a.tile_h == b.tile_h && a.tile_w == b.tile_w &&
          a.tile_channels == b.tile_channels && a.alpha_tile_h == b.alpha_tile_h &&
-         a.alpha_tile_w == b.alpha_tile_w && a.flow == b.flow;
+         a.alpha_tile_w == b.alpha_tile_w && a.flow == b.flow && a.palette == b.palette;
 }
 
 uint64_t Container::total_tiles() const {

@@ -61,9 +61,16 @@ struct ContainerImage {
   // invariant as for tile_h, tile_w; 0 when there is no alpha plane.
   uint32_t alpha_tile_h = 0, alpha_tile_w = 0;
   bool flow = false;  // whether full-size colour tiles may be coded by the flow
+  // If not empty: the image's colours, P × colour_channels() bytes (colour by colour), and its
+  // colour planes are coded as one plane of indices into them; invariant: 1 ≤ P ≤ 256.
+  std::vector<uint8_t> palette;
 
   bool has_alpha() const { return channels == 2 || channels == 4; }
   uint32_t colour_channels() const { return has_alpha() ? channels - 1 : channels; }
+  uint32_t palette_size() const { return static_cast<uint32_t>(palette.size() / colour_channels()); }
+  // Planes the colour tiles cover: the colour planes, or the one plane of palette indices.
+  uint32_t coded_colour_planes() const { return palette.empty() ? colour_channels() : 1; }
+  uint32_t coded_planes() const { return coded_colour_planes() + (has_alpha() ? 1 : 0); }
   uint64_t subpixels() const { return uint64_t{count} * channels * h * w; }
   // Tiles of one image: colour tiles, then alpha tiles.  Precondition: invariants hold.
   uint64_t colour_tiles_per_image() const;
