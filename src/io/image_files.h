@@ -76,4 +76,14 @@ ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string&
 // read: not hidden (no leading '.') and ending in .png/.pgm/.ppm/.pnm (any case).
 bool is_image_file_name(const std::string& file_name);
 
+// A decoded file's samples (HWC, as PNG and PNM store them) as one planar item named `name`.
+ImageItem planar_item(const std::string& name, ImageFormat format, uint32_t c, uint32_t h, uint32_t w,
+                      const std::vector<uint8_t>& interleaved);
+// A one-image item as the ImageSet of the strict (grey/RGB only) API.
+ImageSet single_image_set(ImageItem&& item, const std::string& name);
+
+// Whether `input` is a directory; throws InputError("<input>: no such file or directory" /
+// "cannot access: ...") if it does not exist.
+bool is_existing_directory(const std::string& input);
+
 }  // namespace lbb

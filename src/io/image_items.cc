@@ -79,17 +79,9 @@ std::vector<ItemSource> item_sources(const std::string& input) {
     FmnistSource fmnist = find_fmnist(input);
     return {ItemSource{"fmnist-" + fmnist.split, std::move(fmnist.path), input, fmnist.count}};
   }
-  if (input.empty()) throw InputError("(empty input name): no such file or directory");
-  std::error_code ec;
-  const fs::file_status status = fs::status(input, ec);
-  if (!fs::exists(status)) {
-    if (ec && ec != std::errc::no_such_file_or_directory) {
-      throw InputError(input + ": cannot access: " + ec.message());
-    }
-    throw InputError(input + ": no such file or directory");
-  }
+  const bool directory = is_existing_directory(input);
   const std::string base = stored_path_name(input);
-  if (!fs::is_directory(status)) {
+  if (!directory) {
     if (base.empty()) throw InputError(input + ": cannot make a stored name from this path");
     return {ItemSource{base, input, ""}};
   }

@@ -195,8 +195,35 @@ void check_image_set(const ImageSet& set) {
   if (set.names.size() != set.n) throw std::invalid_argument("ImageSet: names.size() != n");
 }
 
-ImageSet load_image_input(const std::string& input) {
-  if (is_fmnist_spec(input)) return load_fmnist(input);
+ImageItem planar_item(const std::string& name, ImageFormat format, uint32_t c, uint32_t h, uint32_t w,
+                      const std::vector<uint8_t>& interleaved) {
+  ImageItem item;
+  item.name = name;
+  item.format = format;
+  item.channels = c;
+  item.h = h;
+  item.w = w;
+  item.count = 1;
+  item.pixels.resize(interleaved.size());
+  const size_t plane = size_t{h} * w;
+  for (size_t p = 0; p < plane; ++p) {
+    for (uint32_t k = 0; k < c; ++k) item.pixels[k * plane + p] = interleaved[p * c + k];
+  }
+  return item;
+}
+
+ImageSet single_image_set(ImageItem&& item, const std::string& name) {
+  ImageSet set;
+  set.n = 1;
+  set.c = item.channels;
+  set.h = item.h;
+  set.w = item.w;
+  set.pixels = std::move(item.pixels);
+  set.names.push_back(name);
+  return set;
+}
+
+bool is_existing_directory(const std::string& input) {
   if (input.empty()) throw InputError("(empty input name): no such file or directory");
   std::error_code ec;
   const fs::file_status status = fs::status(input, ec);
@@ -206,7 +233,12 @@ ImageSet load_image_input(const std::string& input) {
     }
     throw InputError(input + ": no such file or directory");
   }
-  if (fs::is_directory(status)) return load_directory(input);
+  return fs::is_directory(status);
+}
+
+ImageSet load_image_input(const std::string& input) {
+  if (is_fmnist_spec(input)) return load_fmnist(input);
+  if (is_existing_directory(input)) return load_directory(input);
   return decode_file_bytes(read_file_bytes(input), input,
                            std::numeric_limits<uint64_t>::max());
 }

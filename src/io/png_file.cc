@@ -229,33 +229,13 @@ ImageItem decode_png_impl(const std::vector<uint8_t>& bytes, const std::string& 
   for (uint32_t y = 0; y < h; ++y) rows[y] = interleaved.data() + size_t{y} * w * c;
   if (read_rows(s.png, rows.data()) != 0) throw corrupt();
 
-  ImageItem item;
-  item.name = name;
-  item.format = ImageFormat::kPng;
-  item.channels = c;
-  item.h = h;
-  item.w = w;
-  item.count = 1;
-  item.pixels.resize(interleaved.size());
-  const size_t plane = size_t{h} * w;
-  for (size_t p = 0; p < plane; ++p) {
-    for (uint32_t k = 0; k < c; ++k) item.pixels[k * plane + p] = interleaved[p * c + k];
-  }
-  return item;
+  return planar_item(name, ImageFormat::kPng, c, h, w, interleaved);
 }
 
 }  // namespace
 
 ImageSet decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
-  ImageItem item = decode_png_impl(bytes, name, /*strict=*/true);
-  ImageSet set;
-  set.n = 1;
-  set.c = item.channels;
-  set.h = item.h;
-  set.w = item.w;
-  set.pixels = std::move(item.pixels);
-  set.names.push_back(name);
-  return set;
+  return single_image_set(decode_png_impl(bytes, name, /*strict=*/true), name);
 }
 
 ImageItem decode_png_item(const std::vector<uint8_t>& bytes, const std::string& name) {

@@ -156,33 +156,13 @@ ImageItem decode_pnm_impl(const std::vector<uint8_t>& bytes, const std::string& 
     interleaved.assign(bytes.begin() + static_cast<std::ptrdiff_t>(scan.pos()), bytes.end());
   }
 
-  ImageItem item;
-  item.name = name;
-  item.format = ImageFormat::kPnm;
-  item.channels = c;
-  item.h = static_cast<uint32_t>(h);
-  item.w = static_cast<uint32_t>(w);
-  item.count = 1;
-  item.pixels.resize(samples);
-  const size_t plane = static_cast<size_t>(h * w);
-  for (size_t p = 0; p < plane; ++p) {
-    for (uint32_t k = 0; k < c; ++k) item.pixels[k * plane + p] = interleaved[p * c + k];
-  }
-  return item;
+  return planar_item(name, ImageFormat::kPnm, c, static_cast<uint32_t>(h), static_cast<uint32_t>(w), interleaved);
 }
 
 }  // namespace
 
 ImageSet decode_pnm(const std::vector<uint8_t>& bytes, const std::string& name) {
-  ImageItem item = decode_pnm_impl(bytes, name, /*item_messages=*/false);
-  ImageSet set;
-  set.n = 1;
-  set.c = item.channels;
-  set.h = item.h;
-  set.w = item.w;
-  set.pixels = std::move(item.pixels);
-  set.names.push_back(name);
-  return set;
+  return single_image_set(decode_pnm_impl(bytes, name, /*item_messages=*/false), name);
 }
 
 ImageItem decode_pnm_item(const std::vector<uint8_t>& bytes, const std::string& name) {
