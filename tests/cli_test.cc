@@ -263,6 +263,30 @@ TEST_F(Cli, RefusedInputsWriteNothing) {
   EXPECT_FALSE(fs::exists(path("t.lbb")));
 }
 
+TEST_F(Cli, TrainsOnCropsOfAnyImagesAndEvaluatesByTiles) {
+  write_tree(dir_ / "tree");
+  CliRun t = lbb("train --data " + path("tree") + " --patch 8 --steps 2 --threads 1 --out " + path("p8.lbbm") +
+                 " --eval-data " + path("tree"));
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.err.find("8x8 crops of"), std::string::npos) << t.err;
+  ASSERT_TRUE(fs::exists(path("p8.lbbm")));
+  CliRun e = lbb("eval --model " + path("p8.lbbm") + " --data " + path("tree") + " --json --threads 1");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(json_number(e.out, "images"), 7) << e.out;
+  // grey 29x31: 3x3 full tiles; grey+alpha 1x40: none; RGB 40x1: none; RGBA 57x30: 3 planes x 7x3;
+  // PGM 28x28: 3x3; PPM 30x60: 3 planes x 3x7; 1x1: none.
+  EXPECT_EQ(json_number(e.out, "tiles"), 9 + 63 + 9 + 63) << e.out;
+  EXPECT_GT(json_number(e.out, "edge_dims"), 0) << e.out;
+  // The model codes the images too (its 8x8 tiles), and the file finds it by id in LBB_MODEL_PATH.
+  CliRun c = lbb("compress " + path("tree") + " -o " + path("t.lbb") + " --model " + path("p8.lbbm"));
+  ASSERT_EQ(c.status, 0) << c.err;
+  expect_error("decompress " + path("t.lbb") + " -o " + path("o1"), {"t.lbb", "model id"});
+  const std::string env = "LBB_MODEL_PATH=" + dir_.string() + " ";
+  const int raw = std::system((env + LBB_BINARY + " decompress " + path("t.lbb") + " -o " + path("o3") + " 2>/dev/null").c_str());
+  EXPECT_EQ(WEXITSTATUS(raw), 0);
+  EXPECT_TRUE(fs::exists(path("o3/tree/sub/deeper/rgba.png")));
+}
+
 TEST_F(Cli, PatternsCostNoMoreThanRawBytes) {
   // Constant, noise, stripes, checkerboard at 28x28 and 200x200: never more than the raw
   // pixel bytes + 1 % + the container's header.
