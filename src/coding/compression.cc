@@ -284,8 +284,22 @@ Message filled_message(double bits) {
   return m;
 }
 
+// Bits of flow tile `t` of `item` coded by the flow (on a scratch message holding the bits it
+// pops first) or by the best direct coder, whichever is cheaper, mode flag included.
+double flow_or_direct_bits(const TileCoder& tc, const ImageItem& item, const Tile& t, std::vector<uint8_t>* buf,
+                           DetScratch& scratch) {
+  buf->resize(t.subpixels());
+  copy_tile_out(item, t, buf->data());
+  double direct = 0;
+  tc.best_direct(buf->data(), t, true, &direct);
+  Message m = filled_message(0.5 * tc.flow().params().precision_bits * static_cast<double>(buf->size()) + 1024);
+  const double before = m.bits();
+  tc.flow().encode(m, buf->data(), scratch);
+  return std::min(direct, m.bits() - before + model_bits(mode_model(true), 0));
+}
+
 struct SampleCost {
-  double flow_or_direct = 0, direct = 0, dims = 0;
+  double flow_or_direct = 0, dims = 0;  // bits of the cheaper of flow and direct, summed; subpixels
 };
 
 // Full colour tiles of the flow's shape in `item`, a deterministic sample of up to `max_tiles`
@@ -299,8 +313,7 @@ SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tile
   const uint64_t full = uint64_t{item.count} * groups * rows * cols;
   const uint64_t n = std::min<uint64_t>(full, static_cast<uint64_t>(std::max(0, max_tiles)));
   DetScratch scratch;
-  std::vector<uint8_t> buf(size_t{fc} * fh * fw);
-  const double k = tc.flow().params().precision_bits;
+  std::vector<uint8_t> buf;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t j = full * (2 * i + 1) / (2 * n);  // middles of n equal parts
     Tile t;
@@ -310,18 +323,14 @@ SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tile
     t.plane0 = static_cast<uint32_t>(j / (rows * cols)) * fc;
     j %= rows * cols;
     t.y0 = static_cast<uint32_t>(j / cols) * fh, t.x0 = static_cast<uint32_t>(j % cols) * fw;
-    copy_tile_out(item, t, buf.data());
-    double direct = 0;
-    tc.best_direct(buf.data(), t, true, &direct);
-    Message m = filled_message(0.5 * k * static_cast<double>(buf.size()) + 1024);
-    const double before = m.bits();
-    tc.flow().encode(m, buf.data(), scratch);
-    const double flow = m.bits() - before + model_bits(mode_model(true), 0);
-    cost.direct += direct;
-    cost.flow_or_direct += std::min(direct, flow);
+    cost.flow_or_direct += flow_or_direct_bits(tc, item, t, &buf, scratch);
     cost.dims += static_cast<double>(buf.size());
   }
   return cost;
+}
+
+uint32_t colour_planes(const ImageItem& item) {
+  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
 }
 
 // Bits per subpixel of the direct coders on the large tiles of a direct-only entry, estimated on
@@ -343,8 +352,40 @@ double direct_plan_bpd(const TileCoder& tc, const ImageItem& item) {
   return bits / dims;
 }
 
-// The container entry for `item`: tiles of the flow's shape if the flow can code them and,
-// on a sample, codes them in fewer bits than the direct coders would code large tiles.
+// Whether flow tiles code `item` in fewer bits than direct tiles, measured on the same pixels:
+// blocks of up to 4×4 flow tiles (the middle of a single image, or whole images of an IDX
+// entry, at most 16 flow tiles in all), each coded as one direct tile and as flow tiles (flow
+// or direct, whichever is cheaper, each on a scratch message).  The flow must win by 2 %.
+bool flow_plan_wins(const TileCoder& tc, const ImageItem& item) {
+  const uint32_t cc = colour_planes(item), fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
+  Tile block;
+  block.planes = cc;
+  block.h = std::min(item.h / fh, 4u) * fh, block.w = std::min(item.w / fw, 4u) * fw;
+  block.y0 = (item.h - block.h) / 2 / fh * fh, block.x0 = (item.w - block.w) / 2 / fw * fw;
+  const uint32_t per_block = (block.h / fh) * (block.w / fw) * (cc / fc);
+  const uint32_t blocks = std::min<uint32_t>(item.count, std::max<uint32_t>(1, 16 / per_block));
+  DetScratch scratch;
+  std::vector<uint8_t> pixels(block.subpixels()), tile;
+  double direct_bits = 0, flow_bits = 0;
+  for (uint32_t b = 0; b < blocks; ++b) {
+    block.image = static_cast<uint32_t>(uint64_t{item.count} * (2 * b + 1) / (2 * blocks));
+    copy_tile_out(item, block, pixels.data());
+    double bits = 0;
+    tc.best_direct(pixels.data(), block, false, &bits);
+    direct_bits += bits;
+    for (uint32_t p = 0; p < cc; p += fc)
+      for (uint32_t y = block.y0; y < block.y0 + block.h; y += fh)
+        for (uint32_t x = block.x0; x < block.x0 + block.w; x += fw) {
+          Tile t;
+          t.image = block.image, t.plane0 = p, t.planes = fc, t.y0 = y, t.x0 = x, t.h = fh, t.w = fw;
+          flow_bits += flow_or_direct_bits(tc, item, t, &tile, scratch);
+        }
+  }
+  return flow_bits < 0.98 * direct_bits;
+}
+
+// The container entry for `item`: tiles of the flow's shape if the flow can code them and
+// codes them in fewer bits than the direct coders would code large tiles.
 ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow) {
   ContainerImage e;
   e.name = item.name;
@@ -353,11 +394,7 @@ ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefe
   const uint32_t cc = e.colour_channels();
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   bool flow = (fc == cc || fc == 1) && item.h >= fh && item.w >= fw;
-  if (flow && !prefer_flow) {
-    // Flow tiles if, on a sample, they beat the direct coders on large tiles by 2 %.
-    const SampleCost s = sample_costs(tc, item, 8);
-    flow = s.dims > 0 && s.flow_or_direct / s.dims < 0.98 * direct_plan_bpd(tc, item);
-  }
+  if (flow && !prefer_flow) flow = flow_plan_wins(tc, item);
   if (flow) {
     e.flow = true;
     e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc;
@@ -370,10 +407,6 @@ ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefe
 }
 
 // ---- palettes -----------------------------------------------------------------------------------
-
-uint32_t colour_planes(const ImageItem& item) {
-  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
-}
 
 uint32_t colour_at(const ImageItem& item, size_t i, size_t plane) {
   uint32_t v = 0;
