@@ -1,4 +1,4 @@
-# LibTorch parts: src/flow, src/train -> lbb_flow; tools/lbb -> the `lbb` CLI.
+# LibTorch parts: src/flow, src/train -> lbb_flow; tools/lbb -> lbb-train.
 file(GLOB LBB_FLOW_SOURCES ${PROJECT_SOURCE_DIR}/src/flow/*.cc ${PROJECT_SOURCE_DIR}/src/train/*.cc)
 # (The torch-free evaluator and coding path are src/det and src/coding: cmake/det.cmake,
 # cmake/coding.cmake.)
@@ -8,12 +8,16 @@ target_link_libraries(lbb_flow PUBLIC lbb_compress lbb_flow_det lbb_io ${TORCH_L
 target_compile_definitions(lbb_flow PRIVATE
   LBB_DEFAULT_MODEL="${PROJECT_SOURCE_DIR}/models/fmnist.lbbm")
 
-file(GLOB LBB_CLI_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/*.cc)
-add_executable(lbb ${LBB_CLI_SOURCES})
-target_link_libraries(lbb PRIVATE lbb_flow CLI11::CLI11)
-target_compile_definitions(lbb PRIVATE
-  LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg"
-  LBB_MODELS_DIR="${PROJECT_SOURCE_DIR}/models")
+# lbb-train: train, eval, sample, bench (lbb, cmake/cli.cmake, runs it for those commands).
+add_executable(lbb-train
+  ${PROJECT_SOURCE_DIR}/tools/lbb/main_train.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_train.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_eval.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_sample.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
+  ${LBB_CLI_COMMON_SOURCES})
+target_link_libraries(lbb-train PRIVATE lbb_flow CLI11::CLI11)
+install(TARGETS lbb-train RUNTIME DESTINATION bin)
 
 if(LBB_BUILD_TESTS)
   file(GLOB LBB_FLOW_TESTS ${PROJECT_SOURCE_DIR}/tests/flow_*_test.cc)
@@ -27,13 +31,12 @@ if(LBB_BUILD_BENCH)
   add_executable(bench_flow ${PROJECT_SOURCE_DIR}/bench/bench_flow.cc)
   target_link_libraries(bench_flow PRIVATE lbb_flow)
   target_compile_definitions(bench_flow PRIVATE
-    LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg"
-  LBB_MODELS_DIR="${PROJECT_SOURCE_DIR}/models")
+    LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
 endif()
 
 if(LBB_BUILD_TESTS)
-  # The CLI run as a user would (needs no LibTorch itself).
+  # The CLI run as a user would (lbb, and lbb-train through it; the test needs no LibTorch itself).
   lbb_add_test(cli_test SOURCES ${PROJECT_SOURCE_DIR}/tests/cli_test.cc LIBS lbb_io)
   target_compile_definitions(cli_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>")
-  add_dependencies(cli_test lbb)
+  add_dependencies(cli_test lbb lbb-train)
 endif()

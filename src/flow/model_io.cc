@@ -5,10 +5,6 @@
 
 #include "io/errors.h"
 
-#ifndef LBB_DEFAULT_MODEL
-#define LBB_DEFAULT_MODEL "models/fmnist.lbbm"
-#endif
-
 namespace lbb {
 
 namespace {
@@ -81,11 +77,6 @@ LoadedModel load_model(const std::string& path) {
   load_model_tensors(m.model, m.archive, path);
   m.model->eval();
   return m;
-}
-
-std::string default_model_path() {
-  const char* env = std::getenv("LBB_MODEL");
-  return env && *env ? env : LBB_DEFAULT_MODEL;
 }
 
 }  // namespace lbb

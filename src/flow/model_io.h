@@ -29,7 +29,5 @@ struct LoadedModel {
 };
 LoadedModel load_model(const std::string& path);
 
-// The model used when --model is omitted: $LBB_MODEL, else the shipped default.
-std::string default_model_path();
 
 }  // namespace lbb

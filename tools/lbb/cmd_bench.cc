@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "model_search.h"
+#include "train/threads.h"
 #include "coding/compression.h"
 #include "flow/model_io.h"
 #include "train/evaluate.h"
@@ -75,7 +77,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] {
-    const std::string path = args->model.empty() ? default_model_path() : args->model;
+    const std::string path = args->model.empty() ? default_model_file() : args->model;
     CodingModel model = load_coding_model(path);
     ImageSet images = load_images(args->data);
     FlowCoder coder(*model.flow, CodingParams{});

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "model_search.h"
+#include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
 #include "io/errors.h"
@@ -36,7 +38,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
   cmd->callback([args] {
     configure_threads(args->threads);
-    const std::string path = args->model.empty() ? default_model_path() : args->model;
+    const std::string path = args->model.empty() ? default_model_file() : args->model;
     LoadedModel loaded = load_model(path);
     // Whole images of any size, by the model's tiles (edges that fill no tile are left out).
     const FlowConfig& cfg = loaded.model->config;

@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "model_search.h"
+#include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
 
@@ -28,7 +30,7 @@ void add_sample_command(CLI::App& app) {
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
   cmd->callback([args] {
     configure_threads(args->threads);
-    LoadedModel loaded = load_model(args->model.empty() ? default_model_path() : args->model);
+    LoadedModel loaded = load_model(args->model.empty() ? default_model_file() : args->model);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(args->seed);
     torch::Tensor x = loaded.model->sample(args->n, args->temperature, gen).contiguous();
     ImageSet set;

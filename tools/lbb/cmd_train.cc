@@ -5,21 +5,19 @@
 #include <random>
 
 #include "commands.h"
+#include "model_search.h"
+#include "train/threads.h"
 #include "flow/flow_model.h"
 #include "io/images.h"
 #include "train/crops.h"
 #include "train/trainer.h"
-
-#ifndef LBB_DEFAULT_CONFIG
-#define LBB_DEFAULT_CONFIG "configs/fmnist_flowpp.cfg"
-#endif
 
 namespace lbb {
 
 void add_train_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> data;
-    std::string out, config = LBB_DEFAULT_CONFIG, eval_data;
+    std::string out, config = shipped_file("configs/fmnist_flowpp.cfg"), eval_data;
     double minutes = 0, lr = 0, checkpoint_minutes = 10;
     int64_t steps = 0, batch = 0;
     bool resume = false;

@@ -1,9 +1,9 @@
-// Sub-commands of the lbb CLI; each file cmd_<name>.cc adds one to the app.
+// Sub-commands of the lbb CLIs; each file cmd_<name>.cc adds one to an app. `lbb` (no LibTorch)
+// has compress, decompress and fit-direct; `lbb-train` (LibTorch) has train, eval, sample and
+// bench, which `lbb` hands on to it.
 #pragma once
 
 #include <CLI/CLI.hpp>
-
-#include "train/threads.h"
 
 namespace lbb {
 

@@ -11,6 +11,29 @@ namespace lbb {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+fs::path executable_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path(".") : exe.parent_path();
+}
+
+}  // namespace
+
+std::string shipped_file(const std::string& rel) {
+  const fs::path dir = executable_dir();
+  const fs::path installed = dir / ".." / "share" / "lbb" / rel, build_tree = dir / ".." / rel;
+  std::error_code ec;
+  if (!fs::exists(installed, ec) && fs::exists(build_tree, ec)) return build_tree.lexically_normal().string();
+  return installed.lexically_normal().string();
+}
+
+std::string default_model_file() {
+  const char* env = std::getenv("LBB_MODEL");
+  return env && *env ? env : shipped_file("models/fmnist.lbbm");
+}
+
 std::vector<std::string> candidate_model_files() {
   std::vector<std::string> files;
   std::set<std::string> seen;
@@ -31,7 +54,7 @@ std::vector<std::string> candidate_model_files() {
       start = colon + 1;
     }
   }
-  dirs.push_back(LBB_MODELS_DIR);
+  dirs.push_back(fs::path(shipped_file("models/fmnist.lbbm")).parent_path().string());
   for (const std::string& dir : dirs) {
     std::vector<std::string> found;
     std::error_code ec;

@@ -1,5 +1,6 @@
-// Finding model files: --model, $LBB_MODEL, the directories of $LBB_MODEL_PATH and the
-// shipped models (models/*.lbbm).
+// Finding model files and the other shipped files: --model, $LBB_MODEL, the directories of
+// $LBB_MODEL_PATH and the shipped models — found relative to the executable, never by an
+// absolute source path: <bin>/../share/lbb/ when installed, <build>/../ in a build tree.
 #pragma once
 
 #include <string>
@@ -8,6 +9,15 @@
 #include "coding/compression.h"
 
 namespace lbb {
+
+// The path of a shipped file such as "models/fmnist.lbbm" or "configs/fmnist_flowpp.cfg":
+// the first of <dir of the executable>/../share/lbb/<rel> and <dir>/../<rel> that exists (the
+// first candidate if none does, so that the error names it).
+std::string shipped_file(const std::string& rel);
+
+// The model used when --model is omitted where one model is meant (eval, sample, bench):
+// $LBB_MODEL, else the shipped Fashion-MNIST model.
+std::string default_model_file();
 
 // Every model file to consider, in order: $LBB_MODEL if set, then the *.lbbm files of each
 // $LBB_MODEL_PATH directory (colon-separated) and of the shipped models directory, each
