@@ -1,0 +1,28 @@
+# Imitation learning (thesis ch. 2, DESIGN.md §10): src/imitation -> lbb_imitation;
+# tools/imitate -> the `imitate` CLI; tests/imitation_*_test.cc. Needs LibTorch and CLI11;
+# shares nothing with the codec but src/io's error types (header-only use).
+file(GLOB LBB_IMITATION_SOURCES ${PROJECT_SOURCE_DIR}/src/imitation/*.cc)
+add_library(lbb_imitation STATIC ${LBB_IMITATION_SOURCES})
+target_include_directories(lbb_imitation PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_link_libraries(lbb_imitation PUBLIC ${TORCH_LIBRARIES} ${CMAKE_DL_LIBS})
+# LibTorch's headers dominate the build time: one precompiled header, shared by the tests.
+target_precompile_headers(lbb_imitation PRIVATE <torch/torch.h>)
+
+file(GLOB LBB_IMITATE_CLI_SOURCES ${PROJECT_SOURCE_DIR}/tools/imitate/*.cc)
+if(LBB_IMITATE_CLI_SOURCES)
+  add_executable(imitate ${LBB_IMITATE_CLI_SOURCES})
+  target_link_libraries(imitate PRIVATE lbb_imitation CLI11::CLI11)
+  target_precompile_headers(imitate REUSE_FROM lbb_imitation)
+endif()
+
+if(LBB_BUILD_TESTS)
+  file(GLOB LBB_IMITATION_TESTS ${PROJECT_SOURCE_DIR}/tests/imitation_*_test.cc)
+  foreach(src ${LBB_IMITATION_TESTS})
+    get_filename_component(name ${src} NAME_WE)
+    lbb_add_test(${name} SOURCES ${src} LIBS lbb_imitation)
+    target_precompile_headers(${name} REUSE_FROM lbb_imitation)
+  endforeach()
+  # The CLI run as a user would.
+  target_compile_definitions(imitation_cli_test PRIVATE IMITATE_BINARY="$<TARGET_FILE:imitate>")
+  add_dependencies(imitation_cli_test imitate)
+endif()

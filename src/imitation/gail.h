@@ -1,0 +1,46 @@
+// Generative adversarial imitation learning (thesis Algorithm 2.1). Each iteration:
+//   3: sample the policy (the TRPO trainer's batch, N * T environment steps);
+//   4: one Adam step of the discriminator on that batch against as many expert pairs,
+//      drawn with replacement from the demonstrations (eq. 2.26);
+//   5: one TRPO step with the rewards of the updated discriminator (discriminator.h for the
+//      sign; GAE and the value fit as for the experts), with the causal entropy weight
+//      lambda as TRPO's entropy_coef (eq. 2.27; 0 by default, as in the thesis).
+// The policy's observation normalizer starts from the expert data's statistics, then runs.
+#pragma once
+
+#include <memory>
+
+#include "imitation/demonstrations.h"
+#include "imitation/discriminator.h"
+#include "imitation/trpo_trainer.h"
+
+namespace lbb::imitation {
+
+struct GailOptions {
+  TrpoTrainerOptions rl;  // rl.env must be the demonstrations' environment
+  double discriminator_lr = 0.01;
+  GailReward reward = GailReward::kSurvival;
+};
+
+struct GailIterationStats {
+  IterationStats rl;             // mean_return: the true environment reward
+  double discriminator_loss = 0; // before its step
+  double mean_reward = 0;        // the discriminator's reward over the batch
+};
+
+class GailTrainer {
+ public:
+  GailTrainer(const Demonstrations& demos, const GailOptions& options);
+  GailIterationStats iterate();
+  Policy& policy() { return trainer_.policy(); }
+  std::shared_ptr<Policy> policy_ptr() { return trainer_.policy_ptr(); }
+
+ private:
+  Demonstrations demos_;
+  GailOptions options_;
+  TrpoTrainer trainer_;
+  Rng rng_;  // expert minibatches; the discriminator's initialization
+  std::unique_ptr<Discriminator> disc_;
+};
+
+}  // namespace lbb::imitation

@@ -1,0 +1,71 @@
+// Reinforcement learning by TRPO with a GAE baseline: the loop that trains experts on the
+// true reward, and (with a reward function supplied per iteration) FEM, GTAL and GAIL.
+//
+// One iteration:
+//   1. sample T steps of each of N lockstep environments with the stochastic policy;
+//   2. update the observation normalizer with the batch's states (so theta_old below and
+//      the KL bound of step 5 both use the new statistics);
+//   3. rewards: the environment's, or reward_fn(rollout) (GAIL: from the discriminator);
+//   4. advantages by GAE (gamma 0.995, lambda 0.97) with the current value function,
+//      standardized to mean 0 and variance 1 over the batch;
+//   5. one TRPO step (trpo.h);
+//   6. refit the value function to the lambda-returns A_t + V(s_t) (value_function.h).
+// Seeds: the run's seed fixes the network initialization, every environment episode and
+// every sampled action (one thread, DESIGN.md §10): the same seed gives the same run.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "imitation/gae.h"
+#include "imitation/policy.h"
+#include "imitation/rollout.h"
+#include "imitation/trpo.h"
+#include "imitation/value_function.h"
+
+namespace lbb::imitation {
+
+struct TrpoTrainerOptions {
+  std::string env = "cartpole";
+  uint64_t seed = 0;
+  int64_t num_envs = 25;       // N lockstep environments
+  int64_t steps_per_env = 200; // T: N * T = 5000 environment steps per iteration
+  std::vector<int64_t> hidden{100, 100};
+  GaeOptions gae;
+  TrpoOptions trpo;
+  ValueFitOptions value_fit;
+};
+
+struct IterationStats {
+  int64_t iteration = 0;       // 1-based
+  int64_t env_steps = 0;       // total so far
+  int64_t episodes = 0;        // ended in this iteration
+  double mean_return = 0;      // of those episodes, true environment reward (NaN if none)
+  double mean_length = 0;
+  TrpoStepStats step;
+  double value_mse = 0;        // after the fit
+  double seconds = 0;          // of this iteration
+};
+
+// Rewards for a rollout ([T*N], time-major), replacing the environment's.
+using RewardFn = std::function<std::vector<double>(const Rollout&)>;
+
+class TrpoTrainer {
+ public:
+  explicit TrpoTrainer(const TrpoTrainerOptions& options);
+  IterationStats iterate(const RewardFn& reward_fn = {});
+  Policy& policy() { return *policy_; }
+  std::shared_ptr<Policy> policy_ptr() { return policy_; }
+  ValueFunction& value() { return *value_; }
+
+ private:
+  TrpoTrainerOptions options_;
+  Rng init_rng_;
+  std::shared_ptr<Policy> policy_;
+  std::unique_ptr<ValueFunction> value_;
+  Sampler sampler_;
+  int64_t iteration_ = 0, env_steps_ = 0;
+};
+
+}  // namespace lbb::imitation
