@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cfenv>
+#include <stdexcept>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
 #include <cmath>
 #include <random>
 
@@ -137,6 +143,22 @@ TEST(ModelCdfTable, GoldenChecksums) {
   EXPECT_EQ(logistic_cdf_table().num_pieces(), 6145u);
   EXPECT_EQ(normal_cdf_table().checksum(), 0x5b1d9865285a2389ull);
   EXPECT_EQ(logistic_cdf_table().checksum(), 0x2e261a1cde27c099ull);
+}
+
+TEST(DetMath, CodersRefuseAnotherFloatingPointEnvironment) {
+  EXPECT_NO_THROW(check_float_environment());
+  ASSERT_EQ(std::fesetround(FE_UPWARD), 0);
+  EXPECT_THROW(check_float_environment(), std::runtime_error);
+  std::fesetround(FE_TONEAREST);
+#if defined(__SSE__) || defined(__x86_64__)
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr | (1u << 15));  // flush to zero
+  EXPECT_THROW(check_float_environment(), std::runtime_error);
+  _mm_setcsr(csr | (1u << 6));  // denormals are zero
+  EXPECT_THROW(check_float_environment(), std::runtime_error);
+  _mm_setcsr(csr);
+#endif
+  EXPECT_NO_THROW(check_float_environment());
 }
 
 }  // namespace

@@ -174,6 +174,7 @@ void pop_standard_normal(Message& m, double* z, int64_t n, const GridSpec& g) {
 }  // namespace
 
 FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(model), params_(params) {
+  check_float_environment();
   const int k = params.precision_bits;
   if (k < 8 || k > 40)
     throw std::invalid_argument("precision must be between 8 and 40 bits, got " + std::to_string(k));

@@ -157,7 +157,7 @@ LBB_DET_CLONES void det_expm1_array(const double* x, double* y, int64_t n) {
     const V4d one = {1.0, 1.0, 1.0, 1.0};
     const V4d viaexp = exp_lanes(v) - one;
     const V4d lim = {0.5, 0.5, 0.5, 0.5};
-    store4(y + i, (v > -lim) & (v < lim) ? series : viaexp);
+    store4(y + i, ((v > -lim) & (v < lim)) ? series : viaexp);
   }
   for (; i < n; ++i) y[i] = det_expm1(x[i]);
 }

@@ -1,5 +1,11 @@
 #include "model/det_math.h"
 
+#include <cfenv>
+#include <stdexcept>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
 #include <cstring>
 #include <limits>
 
@@ -122,6 +128,18 @@ double det_logistic_cdf(double t) {
     return e / (1.0 + e);
   }
   return 1.0 / (1.0 + det_exp(-t));
+}
+
+void check_float_environment() {
+  if (std::fegetround() != FE_TONEAREST)
+    throw std::runtime_error("the floating-point rounding mode is not round-to-nearest; lbb's coder refuses to run "
+                             "(its results would differ from every other machine's)");
+#if defined(__SSE__) || defined(__x86_64__)
+  constexpr unsigned kFlushToZero = 1u << 15, kDenormalsAreZero = 1u << 6;
+  if (_mm_getcsr() & (kFlushToZero | kDenormalsAreZero))
+    throw std::runtime_error("subnormal numbers are flushed to zero (MXCSR FTZ/DAZ, e.g. by a library built with "
+                             "-ffast-math); lbb's coder refuses to run (its results would differ)");
+#endif
 }
 
 }  // namespace lbb

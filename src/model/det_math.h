@@ -8,7 +8,16 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__FAST_MATH__)
+#error "the coding path must not be built with -ffast-math or -Ofast (DESIGN.md §5)"
+#endif
+
 namespace lbb {
+
+// Throws std::runtime_error unless the floating-point environment is the one every encoder and
+// decoder assumes (DESIGN.md §5): rounding to nearest, and (x86 MXCSR) subnormal results and
+// inputs neither flushed nor treated as zero.  The coders check it before they start.
+void check_float_environment();
 
 // 2^e as a double (exact; 0 below 2^-1074, +inf above 2^1023).
 inline double det_pow2(int e) {

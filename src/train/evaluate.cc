@@ -93,7 +93,7 @@ EvalResult evaluate(FlowModel& model, const ImageSet& set, const EvalOptions& op
         bounds.push_back(bound_bpd(model, x.expand({m, x.size(1), x.size(2), x.size(3)}), seeds));
       }
       Tensor b = torch::cat(bounds);  // per-sample bound in bpd
-      r.per_image_bpd.push_back(b[0].item<double>());
+      r.per_image_bpd.push_back(b.mean().item<double>());  // the single-sample bound, averaged over K
       // log mean_k exp(−bits_k · ln 2): the importance-weighted log-likelihood (nats / dim·ln2)
       Tensor log_w = -b * (ln2 * r.dims);
       double log_mean = (torch::logsumexp(log_w, 0) - std::log(static_cast<double>(k))).item<double>();

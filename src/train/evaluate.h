@@ -25,7 +25,8 @@ struct EvalOptions {
 
 struct EvalResult {
   int64_t images = 0, dims = 0;
-  double bpd = 0;      // mean over images of (−log2 p(x+u) + log2 q(u|x)) / (C·H·W)
+  double bpd = 0;      // mean over images of (−log2 p(x+u) + log2 q(u|x)) / (C·H·W); with K > 1 samples, each
+                       // image's mean over them (so bpd_iw ≤ bpd image by image, by Jensen)
   double bpd_iw = 0;   // −log2 mean_k p(x+u_k)/q(u_k|x), per dim, mean over images (K > 1)
   std::vector<double> per_image_bpd;
   double seconds = 0;
