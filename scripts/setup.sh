@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh
   optipng webp libjxl-tools             # baseline codecs for side-by-side sizes
   imagemagick                           # montage: the mosaic in scripts/demo.sh
+  gnuplot-nox                           # imitate figure: the PNG of Figure 2.1
 )
 if [[ "${LBB_SKIP_APT:-0}" != 1 ]]; then
   missing=()

@@ -1,10 +1,15 @@
 // The imitate command line, run as a user would: expert training with --json, the same seed
-// giving the same policy, eval, and one-line errors with a non-zero exit.
+// giving the same policy, eval, one-line errors with a non-zero exit, and a tiny experiment
+// grid that resumes after being stopped (two runs side by side repeating a serial grid bit for
+// bit), with the figure command on its output.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "imitation/policy_file.h"
@@ -78,6 +83,75 @@ TEST_F(ImitateCli, ErrorsAreOneLineWithNonZeroExit) {
   const CliRun steps = run("expert --envs 3 --steps 1000 --out " + path("y.pt"));
   EXPECT_NE(steps.status, 0);
   EXPECT_NE(steps.out.find("--steps must be a multiple of --envs"), std::string::npos) << steps.out;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+// run id -> policy hash, from a results file.
+std::map<std::string, std::string> hashes(const std::string& path) {
+  std::map<std::string, std::string> out;
+  for (const std::string& l : lines_of(path)) {
+    const size_t a = l.find("\"run\": \""), b = l.find("\"policy_hash\": \"");
+    if (a == std::string::npos || b == std::string::npos) continue;
+    out[l.substr(a + 8, l.find('"', a + 8) - a - 8)] = l.substr(b + 16, 16);
+  }
+  return out;
+}
+
+TEST_F(ImitateCli, GridResumesAfterStopAndFigureTabulatesIt) {
+  const std::string grid = "grid --tasks cartpole --trajectories 1 --seeds 1 --iterations 2 --expert-iterations 3 "
+                           "--envs 10 --steps 1000 --eval-episodes 5 --dir ";
+  // Stopped after two of the four runs (as a kill between runs would), plus a half-written line.
+  const CliRun first = run(grid + path("g") + " --max-runs 2");
+  ASSERT_EQ(first.status, 0) << first.out;
+  EXPECT_NE(first.out.find("4 runs, 0 already"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("2/4 "), std::string::npos) << first.out;  // progress lines
+  EXPECT_NE(first.out.find("remaining ~"), std::string::npos) << first.out;
+  ASSERT_EQ(lines_of(path("g/results.jsonl")).size(), 2u);
+  ASSERT_EQ(lines_of(path("g/reference.jsonl")).size(), 1u);
+  { std::ofstream(path("g/results.jsonl"), std::ios::app) << "{\"run\": \"cartpole_k1_gail_s1\", \"task\": \"cart"; }
+  const CliRun second = run(grid + path("g"));
+  ASSERT_EQ(second.status, 0) << second.out;
+  EXPECT_NE(second.out.find("4 runs, 2 already"), std::string::npos) << second.out;
+  EXPECT_EQ(second.out.find("expert cartpole"), std::string::npos) << second.out;  // the expert is reused
+  const std::map<std::string, std::string> h = hashes(path("g/results.jsonl"));
+  ASSERT_EQ(h.size(), 4u);
+  for (const char* algo : {"bc", "fem", "gtal", "gail"}) EXPECT_EQ(h.count(std::string("cartpole_k1_") + algo + "_s1"), 1u);
+  // A third invocation has nothing left to do.
+  const CliRun third = run(grid + path("g"));
+  ASSERT_EQ(third.status, 0) << third.out;
+  EXPECT_NE(third.out.find("4 runs, 4 already"), std::string::npos) << third.out;
+
+  // The same grid on one job: every run bit for bit as when two ran side by side.
+  const CliRun serial = run(grid + path("s") + " --jobs 1 -q");
+  ASSERT_EQ(serial.status, 0) << serial.out;
+  EXPECT_EQ(hashes(path("s/results.jsonl")), h);
+
+  const CliRun fig = run("figure --dir " + path("g"));
+  ASSERT_EQ(fig.status, 0) << fig.out;
+  EXPECT_NE(fig.out.find("| cartpole | gail |"), std::string::npos) << fig.out;
+  EXPECT_NE(fig.out.find("Normalized scores"), std::string::npos) << fig.out;
+  const std::vector<std::string> csv = lines_of(path("g/figure.csv"));
+  ASSERT_EQ(csv.size(), 5u);  // header + 4 algorithms
+  EXPECT_EQ(csv[0].rfind("task,algo,trajectories,seeds,return_mean", 0), 0u);
+  EXPECT_EQ(csv[1].rfind("cartpole,bc,1,1,", 0), 0u);
+  EXPECT_TRUE(fs::exists(path("g/figure.md")));
+  EXPECT_TRUE(fs::exists(path("g/figure.gp")));
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+    ASSERT_TRUE(fs::exists(path("g/figure.png")));
+    std::ifstream png(path("g/figure.png"), std::ios::binary);
+    char magic[4] = {};
+    png.read(magic, 4);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+  }
+  const CliRun none = run("figure --dir " + path("missing"));
+  EXPECT_NE(none.status, 0);
 }
 
 }  // namespace

@@ -99,4 +99,24 @@ LoadedPolicy load_policy(const std::string& path) {
   return out;
 }
 
+namespace {
+void fnv_bytes(uint64_t& h, const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat64).contiguous();
+  const auto* p = static_cast<const unsigned char*>(c.data_ptr());
+  for (size_t k = 0, n = static_cast<size_t>(c.numel()) * sizeof(double); k < n; ++k) {
+    h ^= p[k];
+    h *= 1099511628211ull;
+  }
+}
+}  // namespace
+
+uint64_t policy_hash(Policy& policy) {
+  uint64_t h = 14695981039346656037ull;
+  for (const auto& p : policy.named_parameters()) fnv_bytes(h, p.value());
+  fnv_bytes(h, torch::tensor({policy.normalizer.count()}, torch::kFloat64));
+  if (policy.normalizer.mean().defined()) fnv_bytes(h, policy.normalizer.mean());
+  if (policy.normalizer.var().defined()) fnv_bytes(h, policy.normalizer.var());
+  return h;
+}
+
 }  // namespace lbb::imitation

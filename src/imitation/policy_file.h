@@ -28,4 +28,9 @@ void save_policy(const std::string& path, Policy& policy, const std::string& env
 // Throws lbb::InputError("<path>: <problem>") for a missing, foreign or damaged file.
 LoadedPolicy load_policy(const std::string& path);
 
+// FNV-1a over the bytes of every parameter (in named_parameters() order) and of the
+// normalizer's state: equal for bit-identical policies (a run's fingerprint, as the files
+// themselves are not byte-identical between runs).
+uint64_t policy_hash(Policy& policy);
+
 }  // namespace lbb::imitation

@@ -1,10 +1,11 @@
-// imitate train --algo bc|gail --demos demos.pt [--trajectories K] --seed S --out policy.pt
+// imitate train --algo bc|fem|gtal|gail --demos demos.pt [--trajectories K] --seed S --out policy.pt
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 
 #include "commands.h"
+#include "imitation/apprenticeship.h"
 #include "imitation/behavioral_cloning.h"
 #include "imitation/gail.h"
 #include "imitation/policy_file.h"
@@ -18,27 +19,30 @@ void add_train_command(CLI::App& app) {
     std::string algo, demos, out, reward;
     int64_t trajectories = 0, iterations = 100, envs = 25, steps = 5000, eval_episodes = 50;
     uint64_t seed = 0;
-    double entropy = 0, disc_lr = 0.01;
-    bool json = false, quiet = false;
+    double entropy = 0, disc_lr = 0.01, mw_rate = 0;
+    bool json = false, quiet = false, projection = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("train", "Learn a policy from demonstrations (BC or GAIL)");
-  cmd->add_option("--algo", args->algo, "bc | gail")->required()->check(CLI::IsMember({"bc", "gail"}));
+  CLI::App* cmd = app.add_subcommand("train", "Learn a policy from demonstrations (BC, FEM, GTAL or GAIL)");
+  cmd->add_option("--algo", args->algo, "bc | fem | gtal | gail")->required()
+      ->check(CLI::IsMember({"bc", "fem", "gtal", "gail"}));
   cmd->add_option("--demos", args->demos, "Demonstrations file (imitate demos)")->required();
   cmd->add_option("--trajectories,-k", args->trajectories, "Use the first K trajectories (default: all)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args->seed, "Seed of the whole run")->capture_default_str();
   cmd->add_option("--out,-o", args->out, "Policy file to write")->required();
-  cmd->add_option("--iterations,-n", args->iterations, "GAIL iterations")->capture_default_str()
+  cmd->add_option("--iterations,-n", args->iterations, "FEM / GTAL / GAIL iterations (TRPO steps)")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--envs", args->envs, "GAIL: environments stepped in lockstep")->capture_default_str()
+  cmd->add_option("--envs", args->envs, "FEM / GTAL / GAIL: environments stepped in lockstep")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", args->steps, "GAIL: environment steps per iteration")->capture_default_str()
+  cmd->add_option("--steps", args->steps, "FEM / GTAL / GAIL: environment steps per iteration")->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--entropy", args->entropy, "GAIL: causal entropy weight lambda")->capture_default_str();
+  cmd->add_option("--entropy", args->entropy, "FEM / GTAL / GAIL: causal entropy weight lambda")->capture_default_str();
   cmd->add_option("--disc-lr", args->disc_lr, "GAIL: the discriminator's Adam learning rate")->capture_default_str();
-  cmd->add_option("--reward", args->reward, "GAIL: survival (-log(1-D)) | goal (log D); default by task")
+  cmd->add_option("--reward", args->reward, "FEM / GTAL / GAIL: survival (rewards >= 0) | goal (<= 0); default by task")
       ->check(CLI::IsMember({"survival", "goal"}));
+  cmd->add_option("--mw-rate", args->mw_rate, "GTAL: multiplicative-weights rate eta (default: MWAL's schedule)");
+  cmd->add_flag("--projection", args->projection, "FEM: Abbeel & Ng's projection method for the cost weights");
   cmd->add_option("--eval-episodes", args->eval_episodes, "Deterministic evaluation episodes")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", args->json, "Print one JSON object at the end");
@@ -66,31 +70,52 @@ void add_train_command(CLI::App& app) {
                      r.best_validation_loss, static_cast<long long>(r.best_step), static_cast<long long>(r.steps));
     } else {
       if (args->steps % args->envs != 0) throw InputError("--steps must be a multiple of --envs");
-      GailOptions opt;
-      opt.rl.env = demos.env;
-      opt.rl.seed = args->seed;
-      opt.rl.num_envs = args->envs;
-      opt.rl.steps_per_env = args->steps / args->envs;
-      opt.rl.trpo.entropy_coef = args->entropy;
-      opt.discriminator_lr = args->disc_lr;
-      opt.reward = args->reward.empty() ? default_gail_reward(demos.env)
-                                        : (args->reward == "survival" ? GailReward::kSurvival : GailReward::kGoal);
-      info << " --iterations " << args->iterations << " --reward "
-           << (opt.reward == GailReward::kSurvival ? "survival" : "goal");
-      GailTrainer gail(demos, opt);
-      for (int64_t i = 0; i < args->iterations; ++i) {
-        const GailIterationStats st = gail.iterate();
-        env_steps = st.rl.env_steps;
+      TrpoTrainerOptions rl;
+      rl.env = demos.env;
+      rl.seed = args->seed;
+      rl.num_envs = args->envs;
+      rl.steps_per_env = args->steps / args->envs;
+      rl.trpo.entropy_coef = args->entropy;
+      const GailReward reward = args->reward.empty() ? default_gail_reward(demos.env)
+                                                     : (args->reward == "survival" ? GailReward::kSurvival : GailReward::kGoal);
+      info << " --iterations " << args->iterations << " --reward " << (reward == GailReward::kSurvival ? "survival" : "goal");
+      const auto progress = [&](const IterationStats& s, const char* name1, double v1, const char* name2, double v2) {
+        env_steps = s.env_steps;
         if (!args->quiet)
           std::fprintf(stderr,
-                       "iter %4lld  steps %8lld  true return %8.2f (%3lld ep)  disc loss %.4f  reward %.4f  kl %.5f%s  "
+                       "iter %4lld  steps %8lld  true return %8.2f (%3lld ep)  %s %.4f  %s %.4f  kl %.5f%s  "
                        "entropy %.4f  %.2f s\n",
-                       static_cast<long long>(st.rl.iteration), static_cast<long long>(st.rl.env_steps),
-                       st.rl.mean_return, static_cast<long long>(st.rl.episodes), st.discriminator_loss,
-                       st.mean_reward, st.rl.step.kl, st.rl.step.accepted ? "" : " (rejected)", st.rl.step.entropy,
-                       st.rl.seconds);
+                       static_cast<long long>(s.iteration), static_cast<long long>(s.env_steps), s.mean_return,
+                       static_cast<long long>(s.episodes), name1, v1, name2, v2, s.step.kl,
+                       s.step.accepted ? "" : " (rejected)", s.step.entropy, s.seconds);
+      };
+      if (args->algo == "gail") {
+        GailOptions opt;
+        opt.rl = rl;
+        opt.discriminator_lr = args->disc_lr;
+        opt.reward = reward;
+        GailTrainer gail(demos, opt);
+        for (int64_t i = 0; i < args->iterations; ++i) {
+          const GailIterationStats st = gail.iterate();
+          progress(st.rl, "disc loss", st.discriminator_loss, "reward", st.mean_reward);
+        }
+        policy = gail.policy_ptr();
+      } else {
+        ApprenticeshipOptions opt;
+        opt.rl = rl;
+        opt.cost = args->algo == "fem" ? CostClass::kLinear : CostClass::kConvex;
+        opt.reward = reward;
+        opt.iterations = args->iterations;
+        opt.mw_rate = args->mw_rate;
+        opt.projection = args->projection;
+        if (args->projection) info << " --projection";
+        ApprenticeshipTrainer al(demos, opt);
+        for (int64_t i = 0; i < args->iterations; ++i) {
+          const ApprenticeshipIterationStats st = al.iterate();
+          progress(st.rl, args->algo == "fem" ? "||mu-muE||" : "max(mu-muE)", st.objective, "reward", st.mean_reward);
+        }
+        policy = al.policy_ptr();
       }
-      policy = gail.policy_ptr();
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::vector<double> ev;
@@ -102,12 +127,13 @@ void add_train_command(CLI::App& app) {
     if (args->json)
       std::printf("{\"algo\": %s, \"env\": %s, \"trajectories\": %lld, \"pairs\": %lld, \"seed\": %llu, "
                   "\"env_steps\": %lld, \"eval_episodes\": %lld, \"eval_return\": %s, \"eval_return_std\": %s, "
-                  "\"train_seconds\": %.3f, \"out\": %s}\n",
+                  "\"train_seconds\": %.3f, \"policy_hash\": \"%016llx\", \"out\": %s}\n",
                   json_string(args->algo).c_str(), json_string(demos.env).c_str(),
                   static_cast<long long>(demos.trajectories()), static_cast<long long>(demos.pairs()),
                   static_cast<unsigned long long>(args->seed), static_cast<long long>(env_steps),
                   static_cast<long long>(args->eval_episodes), json_number(m.mean).c_str(),
-                  json_number(m.std).c_str(), seconds, json_string(args->out).c_str());
+                  json_number(m.std).c_str(), seconds, static_cast<unsigned long long>(policy_hash(*policy)),
+                  json_string(args->out).c_str());
     else
       std::printf("%s on %s (%lld trajectories, %lld pairs): %.1f s; deterministic return over %lld episodes %.2f +- "
                   "%.2f; wrote %s\n",

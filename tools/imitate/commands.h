@@ -12,6 +12,8 @@ void add_expert_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_demos_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_grid_command(CLI::App& app);
+void add_figure_command(CLI::App& app);
 
 // Mean and (population) standard deviation of xs; NaN for none.
 struct MeanStd {

@@ -1,4 +1,5 @@
-// imitate: imitation learning (thesis ch. 2): TRPO experts, demonstrations, BC and GAIL.
+// imitate: imitation learning (thesis ch. 2): TRPO experts, demonstrations, BC, FEM, GTAL and
+// GAIL, the experiment grid of Figure 2.1 and its table and plot.
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
   lbb::imitation::add_demos_command(app);
   lbb::imitation::add_train_command(app);
   lbb::imitation::add_eval_command(app);
+  lbb::imitation::add_grid_command(app);
+  lbb::imitation::add_figure_command(app);
   try {
     lbb::imitation::use_one_thread();  // DESIGN.md §10: one thread per run
     app.parse(argc, argv);
