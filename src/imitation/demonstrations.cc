@@ -1,9 +1,9 @@
 #include "imitation/demonstrations.h"
 
-#include <cstdio>
 #include <filesystem>
 
 #include "imitation/vec_env.h"
+#include "imitation/archive_file.h"
 #include "io/errors.h"
 
 namespace lbb::imitation {
@@ -94,14 +94,7 @@ void save_demonstrations(const std::string& path, const Demonstrations& d) {
   ar.write("returns", d.returns, true);
   ar.write("lengths", d.lengths, true);
   ar.write("info", c10::IValue(d.info));
-  const std::string tmp = path + ".tmp";
-  try {
-    ar.save_to(tmp);
-    std::filesystem::rename(tmp, path);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw IoError(path + ": cannot write the demonstrations (" + std::string(e.what()).substr(0, 200) + ")");
-  }
+  save_archive_atomic(ar, path, "the demonstrations");
 }
 
 Demonstrations load_demonstrations(const std::string& path) {

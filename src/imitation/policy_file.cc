@@ -1,8 +1,8 @@
 #include "imitation/policy_file.h"
 
-#include <cstdio>
 #include <filesystem>
 
+#include "imitation/archive_file.h"
 #include "io/errors.h"
 
 namespace lbb::imitation {
@@ -34,14 +34,7 @@ void save_policy(const std::string& path, Policy& policy, const std::string& env
   ar.write("obs_mean", policy.normalizer.mean(), true);
   ar.write("obs_var", policy.normalizer.var(), true);
   ar.write("info", c10::IValue(info));
-  const std::string tmp = path + ".tmp";
-  try {
-    ar.save_to(tmp);
-    std::filesystem::rename(tmp, path);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw IoError(path + ": cannot write the policy file (" + std::string(e.what()).substr(0, 200) + ")");
-  }
+  save_archive_atomic(ar, path, "the policy file");
 }
 
 LoadedPolicy load_policy(const std::string& path) {
