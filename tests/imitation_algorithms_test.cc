@@ -14,54 +14,12 @@
 #include "imitation/rollout.h"
 #include "imitation/torch_setup.h"
 #include "imitation/vec_env.h"
+#include "imitation_test_util.h"
 
 namespace lbb::imitation {
 namespace {
 
-// A known CartPole controller: push right when theta + theta_dot > 0. It balances for the
-// whole 200 steps from Gym's initial states.
-int64_t rule(const double* s) { return s[2] + s[3] > 0 ? 1 : 0; }
-
-// K full episodes of the rule, every `rate`-th pair from offset 0 (a Demonstrations by hand).
-Demonstrations rule_demos(int64_t K, int64_t rate, uint64_t seed) {
-  std::vector<double> obs;
-  std::vector<int64_t> act, traj, step;
-  std::vector<double> returns;
-  std::vector<int64_t> lengths;
-  for (int64_t k = 0; k < K; ++k) {
-    auto env = make_env("cartpole");
-    std::vector<double> o = env->reset(seed + k);
-    double ret = 0;
-    for (int64_t t = 0;; ++t) {
-      Action a;
-      a.index = rule(o.data());
-      if (t % rate == 0) {
-        obs.insert(obs.end(), o.begin(), o.end());
-        act.push_back(a.index);
-        traj.push_back(k);
-        step.push_back(t);
-      }
-      const StepResult r = env->step(a);
-      ret += r.reward;
-      o = r.obs;
-      if (r.done()) {
-        lengths.push_back(t + 1);
-        break;
-      }
-    }
-    returns.push_back(ret);
-  }
-  Demonstrations d;
-  d.env = "cartpole";
-  d.rate = rate;
-  d.obs = torch::tensor(obs, torch::kFloat64).view({-1, 4});
-  d.actions = torch::tensor(act, torch::kInt64);
-  d.traj = torch::tensor(traj, torch::kInt64);
-  d.step = torch::tensor(step, torch::kInt64);
-  d.returns = torch::tensor(returns, torch::kFloat64);
-  d.lengths = torch::tensor(lengths, torch::kInt64);
-  return d;
-}
+using test::rule_demos;
 
 TEST(DemonstrationsTest, SubsamplingFromRandomOffsetsAndFileRoundTrip) {
   use_one_thread();
