@@ -1,5 +1,5 @@
-# The codec CLI without LibTorch: tools/lbb -> lbb (compress, decompress, fit-direct; it hands
-# train, eval, sample and bench on to lbb-train, cmake/torch_parts.cmake).  `cmake --install`
+# The codec CLI without LibTorch: tools/lbb -> lbb (compress, decompress, fit-direct, bench; it
+# hands train, eval and sample on to lbb-train, cmake/torch_parts.cmake).  `cmake --install`
 # puts it under bin/ and the shipped models and configs under share/lbb/, where it finds them
 # relative to itself (tools/lbb/model_search.h).
 set(LBB_CLI_COMMON_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/progress.cc ${PROJECT_SOURCE_DIR}/tools/lbb/model_search.cc)
@@ -8,8 +8,17 @@ add_executable(lbb
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_compress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_decompress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_fit_direct.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
   ${LBB_CLI_COMMON_SOURCES})
 target_link_libraries(lbb PRIVATE lbb_compress CLI11::CLI11)
 install(TARGETS lbb RUNTIME DESTINATION bin)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION share/lbb/models FILES_MATCHING PATTERN "*.lbbm")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/configs/ DESTINATION share/lbb/configs)
+
+if(LBB_BUILD_TESTS)
+  # The golden decompression errors of tests/data/damaged, run through this lbb.
+  lbb_add_test(decode_errors_test SOURCES ${PROJECT_SOURCE_DIR}/tests/decode_errors_test.cc)
+  target_compile_definitions(decode_errors_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>"
+                             LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  add_dependencies(decode_errors_test lbb)
+endif()

@@ -8,6 +8,17 @@ target_link_libraries(lbb_compress PUBLIC lbb_flow_det lbb_format lbb_core lbb_i
 # Encoder and decoder must compute the same bits: no FMA contraction, no fast-math.
 target_compile_options(lbb_compress PRIVATE -ffp-contract=off -fno-fast-math)
 
+if(LBB_BUILD_FUZZ)
+  # The whole decoder on untrusted bytes, with the tiny committed model (lbb_core carries the
+  # sanitizer and fuzzer-no-link flags on to lbb_compress and everything under it).
+  add_executable(fuzz_decompress fuzz/fuzz_decompress.cc)
+  target_link_libraries(fuzz_decompress PRIVATE lbb_compress ZLIB::ZLIB)
+  target_compile_definitions(fuzz_decompress PRIVATE
+    LBB_FUZZ_MODEL="${PROJECT_SOURCE_DIR}/tests/data/fuzz_model.lbbm")
+  target_compile_options(fuzz_decompress PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_decompress PRIVATE -fsanitize=fuzzer)
+endif()
+
 if(LBB_BUILD_TESTS)
   lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
   lbb_add_test(compress_tiles_test SOURCES tests/compress_tiles_test.cc LIBS lbb_compress)

@@ -24,7 +24,8 @@ if(LBB_BUILD_FUZZ)
   endif()
   # Instrument the library as well, so the sanitizers and coverage see the coding code.
   target_compile_options(lbb_core PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all
-                                          -fsanitize=fuzzer-no-link -g)
+                                          -fsanitize=fuzzer-no-link -g
+                                          -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/fuzz/coverage_ignore.txt)
   target_link_options(lbb_core PUBLIC -fsanitize=address,undefined)
   add_executable(fuzz_message fuzz/fuzz_message.cc)
   target_link_libraries(fuzz_message PRIVATE lbb_core)

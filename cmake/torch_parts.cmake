@@ -8,13 +8,15 @@ target_link_libraries(lbb_flow PUBLIC lbb_compress lbb_flow_det lbb_io ${TORCH_L
 target_compile_definitions(lbb_flow PRIVATE
   LBB_DEFAULT_MODEL="${PROJECT_SOURCE_DIR}/models/fmnist.lbbm")
 
-# lbb-train: train, eval, sample, bench (lbb, cmake/cli.cmake, runs it for those commands).
+# lbb-train: train, eval, sample (lbb, cmake/cli.cmake, runs it for those commands), and bench
+# with LibTorch's forward pass beside the coder's.
 add_executable(lbb-train
   ${PROJECT_SOURCE_DIR}/tools/lbb/main_train.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_train.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_eval.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_sample.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench_torch.cc
   ${LBB_CLI_COMMON_SOURCES})
 target_link_libraries(lbb-train PRIVATE lbb_flow CLI11::CLI11)
 install(TARGETS lbb-train RUNTIME DESTINATION bin)

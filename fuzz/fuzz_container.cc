@@ -22,15 +22,14 @@
 #include <vector>
 
 #include "format/container.h"
+#include "fuzz_input.h"
 #include "io/errors.h"
 
 namespace {
 
 using namespace lbb;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using fuzz::check;
 
 // Parses; returns true on success.  Only InputError may escape parse_container.
 bool try_parse(const std::vector<uint8_t>& bytes, Container* out, std::string* error) {
@@ -46,21 +45,7 @@ bool try_parse(const std::vector<uint8_t>& bytes, Container* out, std::string* e
   return true;
 }
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint32_t u32() {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t{byte()} << (8 * i);
-    return v;
-  }
-  uint64_t u64() { return u32() | uint64_t{u32()} << 32; }
-};
+using fuzz::Reader;
 
 // A random ContainerImage that satisfies check_container's invariants: small dimensions (or one
 // long side), tiles of any size (coarsened when they would be too many), count up to 64 for IDX.
@@ -193,11 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       try_parse(bytes, &c, nullptr);
       break;
     case 1:
-      if (bytes.size() >= 8) {
-        const size_t body = bytes.size() - 4;
-        const uint32_t crc = static_cast<uint32_t>(crc32_z(crc32_z(0, Z_NULL, 0), bytes.data(), body));
-        for (int i = 0; i < 4; ++i) bytes[body + i] = static_cast<uint8_t>(crc >> (8 * i));
-      }
+      if (bytes.size() >= 8) fuzz::fix_file_crc(&bytes);
       try_parse(bytes, &c, nullptr);
       break;
     case 2:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ans/message.h"
+#include "fuzz_input.h"
 #include "model/categorical.h"
 #include "model/discretized.h"
 #include "model/linear_ar_gaussian.h"
@@ -20,32 +21,14 @@ namespace {
 
 using namespace lbb;
 
-struct Reader {
-  const uint8_t* p;
-  size_t n;
-  uint8_t byte() {
-    if (n == 0) return 0;
-    --n;
-    return *p++;
-  }
-  uint64_t u64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{byte()} << (8 * i);
-    return v;
-  }
-  double f64() {
-    const uint64_t b = u64();
-    double d;
-    std::memcpy(&d, &b, sizeof d);
-    return d;
-  }
-  // A "reasonable" double most of the time, raw bits sometimes.
-  double param() {
-    const uint8_t sel = byte();
-    if (sel < 192) return (static_cast<double>(static_cast<int16_t>(u64() & 0xFFFF)) / 256.0);
-    return f64();
-  }
-};
+using fuzz::Reader;
+
+// A "reasonable" double most of the time, raw bits sometimes.
+double param(Reader& in) {
+  const uint8_t sel = in.byte();
+  if (sel < 192) return (static_cast<double>(static_cast<int16_t>(in.u64() & 0xFFFF)) / 256.0);
+  return in.f64();
+}
 
 enum class Kind : uint8_t { kGaussian, kLogistic, kUniform, kCategorical, kLinearAr };
 
@@ -60,9 +43,7 @@ struct Op {
   std::vector<uint64_t> symbols;
 };
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using fuzz::check;
 
 void pop_op(Message& m, Op& op) {
   switch (op.kind) {
@@ -135,9 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t code = in.byte();
     op.kind = static_cast<Kind>(code % 5);
     op.was_push = (code & 0x80) != 0;
-    op.mean = in.param();
-    op.scale = in.param();
-    op.grid.lo = in.param();
+    op.mean = param(in);
+    op.scale = param(in);
+    op.grid.lo = param(in);
     op.grid.k = static_cast<int>(in.byte() % 121) - 60;
     op.grid.nbins = (in.u64() >> (in.byte() % 64)) % (uint64_t{1} << 62) + 1;
     op.n = in.u64() % ans::kTotal + 1;
@@ -154,8 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (op.kind == Kind::kLinearAr) {
       const size_t d = in.byte() % 4 + 1;
-      for (size_t i = 0; i < d; ++i) op.ar_mean.push_back(in.param());
-      for (size_t i = 0; i < d * d; ++i) op.ar_lower.push_back(in.param());
+      for (size_t i = 0; i < d; ++i) op.ar_mean.push_back(param(in));
+      for (size_t i = 0; i < d * d; ++i) op.ar_lower.push_back(param(in));
     }
     try {
       if (op.was_push) {

@@ -2,14 +2,21 @@
 // file and the problem, and a non-zero exit status.
 #include <gtest/gtest.h>
 #include <png.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 #include "io/images.h"
+#include "io/tensor_archive.h"
 #include "io_test_util.h"
 
 #ifndef LBB_BINARY
@@ -315,6 +322,75 @@ TEST_F(Cli, PatternsCostNoMoreThanRawBytes) {
       }
     }
   }
+}
+
+// kill -9 while training writes checkpoints (one after every step), three times over, resuming
+// each time: every checkpoint left behind loads, and a resumed run starts from exactly its
+// weights, EMA and Adam moments (resuming with no steps to go writes them back unchanged).
+TEST_F(Cli, TrainingSurvivesKill9AndResumesFromTheCheckpoint) {
+  std::ofstream(path("tiny.cfg")) << "image = 1x8x8\nbase_squeezes = 1\ndequant_couplings = 1\ndequant_filters = 4\n"
+                                     "dequant_context_blocks = 1\nfilters = 8\ncomponents = 2\nheads = 2\n"
+                                     "attention_max_positions = 16\nflow = checker channel\nbatch = 16\n";
+  const std::string model = path("k.lbbm"), ckpt = model + ".ckpt";
+  auto start_training = [&](bool resume) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      if (!freopen("/dev/null", "w", stderr)) _exit(126);
+      const std::string cfg = path("tiny.cfg");
+      execl(LBB_BINARY, LBB_BINARY, "train", "--config", cfg.c_str(), "--data", "fmnist:train:256", "--patch", "8",
+            "--steps", "1000000", "--checkpoint-minutes", "0", "--threads", "1", "--out", model.c_str(),
+            resume ? "--resume" : static_cast<char*>(nullptr), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return pid;
+  };
+  auto tensors = [](const TensorArchive& a) {
+    std::map<std::string, std::vector<float>> t;
+    for (const NamedTensor& x : a.tensors) t[x.name] = x.data;
+    return t;
+  };
+  int64_t last_step = 0;
+  for (int round = 0; round < 3; ++round) {
+    const pid_t pid = start_training(round > 0);
+    ASSERT_GT(pid, 0);
+    // Let it write a few checkpoints past the last one, then kill it at an arbitrary moment.
+    for (int i = 0; i < 600; ++i) {
+      if (fs::exists(ckpt) && std::stoll(load_archive(ckpt).meta.at("step")) > last_step + 3) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(37 * round + 11));
+    kill(pid, SIGKILL);
+    int raw = 0;
+    ASSERT_EQ(waitpid(pid, &raw, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(raw)) << "training ended before it was killed";
+    const TensorArchive killed = load_archive(ckpt);  // whatever the moment, the checkpoint is whole
+    const int64_t step = std::stoll(killed.meta.at("step"));
+    EXPECT_GT(step, last_step) << "round " << round;
+    last_step = step;
+  }
+  // Resume with nothing left to do: the checkpoint written back holds what was loaded.
+  const TensorArchive before = load_archive(ckpt);
+  CliRun r = lbb("train --config " + path("tiny.cfg") + " --data fmnist:train:256 --patch 8 --threads 1 --resume --steps " +
+                 std::to_string(last_step) + " --out " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("resumed from " + ckpt + " at step " + std::to_string(last_step)), std::string::npos) << r.err;
+  const TensorArchive after = load_archive(ckpt);
+  EXPECT_EQ(after.meta.at("step"), std::to_string(last_step));
+  const auto a = tensors(before), b = tensors(after);
+  EXPECT_EQ(a.size(), b.size());
+  int adam_tensors = 0;
+  for (const auto& [name, values] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    EXPECT_EQ(values, b.at(name)) << name;
+    if (name.rfind("adam_v.", 0) == 0 && std::any_of(values.begin(), values.end(), [](float v) { return v > 0; }))
+      ++adam_tensors;
+  }
+  EXPECT_GT(adam_tensors, 0) << "the checkpoint holds no Adam state";
+  // And training goes on from there.
+  r = lbb("train --config " + path("tiny.cfg") + " --data fmnist:train:256 --patch 8 --threads 1 --resume --steps " +
+          std::to_string(last_step + 2) + " --out " + model);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(load_archive(ckpt).meta.at("step"), std::to_string(last_step + 2));
 }
 
 }  // namespace

@@ -717,6 +717,9 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
         const Tile t = tiles.at(ti);
         buf.resize(t.subpixels());
         tc.pop(m, c.images[t.entry], t, buf.data(), scratch);
+        // The encoder never borrows (a flow trial that borrows is rejected), and decoding
+        // retraces its states, so a borrow means garbage: stop before decoding more of it.
+        if (m.max_borrowed() > 0) throw InputError(where + " is corrupt (it reads past its own start)");
         copy_tile_in(out[t.entry], t, buf.data());
         progress.add(static_cast<int64_t>(buf.size()));
       }

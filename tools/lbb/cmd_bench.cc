@@ -2,17 +2,18 @@
 // over the images (the same deterministic evaluator the coder uses), of encoding and of
 // decoding them with local bits-back coding, and the ratios (thesis Tables 3.4 and 3.5).
 // Measured with one thread (images one at a time: "batch 1") and with all threads
-// (images spread over the threads: "batch N"); LibTorch's float32 forward is shown for scale.
+// (images spread over the threads: "batch N"). No LibTorch here: `lbb bench` runs in the
+// torch-free lbb; lbb-train's bench also shows LibTorch's float32 forward, for scale.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
-#include "commands.h"
-#include "model_search.h"
-#include "train/threads.h"
 #include "coding/compression.h"
-#include "flow/model_io.h"
-#include "train/evaluate.h"
+#include "commands.h"
+#include "io/images.h"
+#include "model_search.h"
 
 namespace lbb {
 
@@ -63,7 +64,7 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
 
 }  // namespace
 
-void add_bench_command(CLI::App& app) {
+void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   struct Args {
     std::string model;
     std::vector<std::string> data;
@@ -76,7 +77,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--data,data", args->data, "Images")->required();
   cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
-  cmd->callback([args] {
+  cmd->callback([args, torch_forward] {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
     CodingModel model = load_coding_model(path);
     ImageSet images = load_images(args->data);
@@ -85,32 +86,28 @@ void add_bench_command(CLI::App& app) {
     const Timing one = time_coding(model, coder, images, 1);
     const Timing par = time_coding(model, coder, images, all);
     // LibTorch float32 forward (not deterministic across batch sizes; for scale only).
-    configure_threads(all);
-    LoadedModel torch_model = load_model(path);
-    double torch1 = 0, torch64 = 0;
-    {
-      EvalOptions eo;
-      eo.batch = 1;
-      torch1 = evaluate(torch_model.model, images, eo).seconds;
-      eo.batch = 64;
-      torch64 = evaluate(torch_model.model, images, eo).seconds;
-    }
+    const TorchForwardSeconds torch = torch_forward ? torch_forward(path, images, all) : TorchForwardSeconds{};
     if (args->json) {
       std::printf("{\"images\": %u, \"threads\": %d, \"forward_seconds\": %.4f, \"encode_seconds\": %.4f, "
                   "\"decode_seconds\": %.4f, \"encode_ratio\": %.4f, \"decode_ratio\": %.4f, "
                   "\"single_thread\": {\"forward_seconds\": %.4f, \"encode_seconds\": %.4f, \"decode_seconds\": %.4f, "
-                  "\"encode_ratio\": %.4f, \"decode_ratio\": %.4f}, "
-                  "\"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f}\n",
+                  "\"encode_ratio\": %.4f, \"decode_ratio\": %.4f}",
                   images.n, all, par.forward, par.encode, par.decode, par.encode / par.forward,
                   par.decode / par.forward, one.forward, one.encode, one.decode, one.encode / one.forward,
-                  one.decode / one.forward, torch1, torch64);
+                  one.decode / one.forward);
+      if (torch_forward)
+        std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
+                    torch.batch1, torch.batch64);
+      std::printf("}\n");
     } else {
       std::printf("%u images, deterministic evaluator (the coder's networks)\n", images.n);
       for (const Timing* t : {&one, &par})
         std::printf("  %d thread%s: forward %.2f s, encode %.2f s (%.2fx), decode %.2f s (%.2fx)\n", t->threads,
                     t->threads == 1 ? " " : "s", t->forward, t->encode, t->encode / t->forward, t->decode,
                     t->decode / t->forward);
-      std::printf("LibTorch float32 forward, %d threads: batch 1 %.2f s, batch 64 %.2f s\n", all, torch1, torch64);
+      if (torch_forward)
+        std::printf("LibTorch float32 forward, %d threads: batch 1 %.2f s, batch 64 %.2f s\n", all, torch.batch1,
+                    torch.batch64);
     }
   });
 }

@@ -1,6 +1,6 @@
 // lbb: learned lossless image compression with flow models and local bits-back coding.
-// This executable does not link LibTorch (it starts fast); train, eval, sample and bench are
-// run by lbb-train, the LibTorch executable beside it, with the same arguments.
+// This executable does not link LibTorch (it starts fast); train, eval and sample are run by
+// lbb-train, the LibTorch executable beside it, with the same arguments.
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,7 +14,7 @@
 
 namespace {
 
-const char* const kTrainCommands[] = {"train", "eval", "sample", "bench"};
+const char* const kTrainCommands[] = {"train", "eval", "sample"};
 
 // Replaces this process by lbb-train with the same arguments; returns only if it cannot.
 int run_lbb_train(char** argv) {
@@ -45,10 +45,11 @@ int main(int argc, char** argv) {
   CLI::App app{"lbb - lossless image compression with flow models (local bits-back coding)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lbb 0.2");
-  app.footer("Also: lbb train | eval | sample | bench (run by lbb-train, the LibTorch build; see lbb-train --help)");
+  app.footer("Also: lbb train | eval | sample (run by lbb-train, the LibTorch build; see lbb-train --help)");
   lbb::add_compress_command(app);
   lbb::add_decompress_command(app);
   lbb::add_fit_direct_command(app);
+  lbb::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,5 @@
-// lbb-train: the LibTorch half of lbb — training, evaluation, sampling and the benchmark
-// against LibTorch's forward pass. `lbb train|eval|sample|bench` runs it.
+// lbb-train: the LibTorch half of lbb — training, evaluation, sampling (`lbb train|eval|sample`
+// runs it), and `lbb-train bench`: lbb's coder benchmark with LibTorch's forward pass beside it.
 #include <cstdio>
 #include <exception>
 
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   lbb::add_train_command(app);
   lbb::add_eval_command(app);
   lbb::add_sample_command(app);
-  lbb::add_bench_command(app);
+  lbb::add_bench_command(app, lbb::libtorch_forward_seconds);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
