@@ -22,3 +22,8 @@ if(LBB_BUILD_TESTS)
                              LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(decode_errors_test lbb)
 endif()
+
+if(LBB_BUILD_TESTS)
+  # cmake --install into a prefix that is then moved; the installed lbb finds its models.
+  add_test(NAME install_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install_test.sh ${PROJECT_BINARY_DIR})
+endif()

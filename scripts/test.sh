@@ -17,6 +17,12 @@ cmake --build "$root/build-asan" -j"$(nproc)"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
   ctest --test-dir "$root/build-asan" --output-on-failure -j1 | tee "$root/build-asan/ctest.log"
 
+# A file written by the full build (gcc, with LibTorch) decodes with the torch-free clang build.
+cross="$(mktemp -d)"
+"$root/build/lbb" compress fmnist:test:40 -o "$cross/gcc.lbb" 2>/dev/null
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" "$root/build-asan/lbb" decompress "$cross/gcc.lbb" -o "$cross/out.idx"
+rm -rf "$cross"
+
 LBB_FUZZ_JOBS="$(nproc)" "$root/fuzz/run_fuzz.sh" "${LBB_FUZZ_SECONDS:-60}"
 # ctest's summaries again as the last line (the fuzzers' statistics come after them).
 passed=0
