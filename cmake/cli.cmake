@@ -10,7 +10,7 @@ add_executable(lbb
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_fit_direct.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
   ${LBB_CLI_COMMON_SOURCES})
-target_link_libraries(lbb PRIVATE lbb_compress CLI11::CLI11)
+target_link_libraries(lbb PRIVATE lbb_compress CLI11::CLI11 ${CMAKE_DL_LIBS})
 install(TARGETS lbb RUNTIME DESTINATION bin)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION share/lbb/models FILES_MATCHING PATTERN "*.lbbm")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/configs/ DESTINATION share/lbb/configs)

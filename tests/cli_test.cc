@@ -393,5 +393,26 @@ TEST_F(Cli, TrainingSurvivesKill9AndResumesFromTheCheckpoint) {
   EXPECT_EQ(load_archive(ckpt).meta.at("step"), std::to_string(last_step + 2));
 }
 
+// lbb bench runs in the torch-free lbb and says where the time goes: the parts of a profiled
+// encode, the networks' operations per image, and OpenBLAS's dgemm beside them; LibTorch's
+// forward only from lbb-train.
+TEST_F(Cli, BenchProfilesTheCoderWithoutLibTorch) {
+  CliRun r = lbb("bench --data fmnist:test:2 --threads 1 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("libtorch"), std::string::npos) << r.out;
+  // The shipped model: about 474 million multiply-adds ×2 per image (docs/model.md's architecture).
+  EXPECT_GT(json_number(r.out, "flops_per_image"), 3e8) << r.out;
+  EXPECT_LT(json_number(r.out, "flops_per_image"), 7e8) << r.out;
+  EXPECT_GT(json_number(r.out, "kernel_gflops_1thread"), 0) << r.out;
+  EXPECT_GT(json_number(r.out, "dgemm_gflops_1thread"), 0) << "OpenBLAS is installed by the set-up: " << r.out;
+  const size_t conv = r.out.find("\"convolutions\": {");
+  ASSERT_NE(conv, std::string::npos) << r.out;
+  EXPECT_GT(json_number(r.out.substr(conv), "encode_seconds"), 0) << r.out;
+  const std::string train = (fs::path(LBB_BINARY).parent_path() / "lbb-train").string();
+  const int raw = std::system((train + " bench --data fmnist:test:2 --threads 1 --json >" + path("t.json") + " 2>/dev/null").c_str());
+  ASSERT_EQ(WEXITSTATUS(raw), 0);
+  EXPECT_NE(slurp(path("t.json")).find("libtorch_f32_forward_seconds_batch64"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lbb

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "det/det_elementwise.h"
+#include "det/det_profile.h"
 #include "model/det_math.h"
 #include "model/linear_ar_gaussian.h"
 #include "model/uniform.h"
@@ -38,8 +39,13 @@ constexpr int kLatentRangeBits = 11;
 // the codelength blows up (seen on real images). After the first pop of a run, every pop
 // reads bits mixed by the preceding pops.
 
+// Counts `n` windowed-Gaussian codings (pushes or pops) in the profile, if there is one.
+void count_codings(DetScratch& s, int64_t n) {
+  if (s.profile) s.profile->gaussian_codings += n;
+}
+
 template <class Fn>
-void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
+void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
   for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
@@ -49,6 +55,7 @@ void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
     b[i] = gb.value(pop_windowed_gaussian(m, mean, fn.noise(a[i], sigma) * det_exp(ld), gb));
+    count_codings(s, 2);
   }
   for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) continue;
@@ -58,7 +65,7 @@ void encode_elementwise(Message& m, const double* a, double* b, int64_t n, const
 }
 
 template <class Fn>
-void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
+void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
   for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) {
@@ -67,6 +74,7 @@ void decode_elementwise(Message& m, const double* b, double* a, int64_t n, const
     }
     const double back = fn.inverse(i, b[i]);
     a[i] = ga.value(pop_windowed_gaussian(m, back, fn.noise(back, sigma), ga));
+    count_codings(s, 2);
   }
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
@@ -163,11 +171,13 @@ std::vector<double> dequantizer_context(const DetDequantizer& q, const std::vect
   return q.context(centered.data(), s);
 }
 
-void push_standard_normal(Message& m, const double* z, int64_t n, const GridSpec& g) {
+void push_standard_normal(DetScratch& s, Message& m, const double* z, int64_t n, const GridSpec& g) {
+  count_codings(s, n);
   for (int64_t i = n; i-- > 0;) push_windowed_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
 }
 
-void pop_standard_normal(Message& m, double* z, int64_t n, const GridSpec& g) {
+void pop_standard_normal(DetScratch& s, Message& m, double* z, int64_t n, const GridSpec& g) {
+  count_codings(s, n);
   for (int64_t i = 0; i < n; ++i) z[i] = g.value(pop_windowed_gaussian(m, 0.0, 1.0, g));
 }
 
@@ -202,6 +212,7 @@ FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(mo
 
 void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::vector<double>* u,
                           DetScratch& s) const {
+  const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   u->assign(d, 0.0);
   const DetDequantizer* q = model_.dequantizer();
@@ -213,20 +224,22 @@ void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::ve
   const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
   // Decode path of the flow u → ε (sigmoid⁻¹, then the couplings' inverses): ε first.
   std::vector<double> t(d), prev(d);
-  pop_standard_normal(m, t.data(), d, latent_grid_);
+  pop_standard_normal(s, m, t.data(), d, latent_grid_);
   const double sigma = params_.sigma;
   for (const DetCoupling& c : q->couplings) {  // t_{i-1} → t_i = T_i(t_{i-1}) with noise
     prev.swap(t);
+    const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
     with_coupling_fn(c, prev.data(), ctx.data(), s, [&](const auto& fn) {
-      decode_elementwise(m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+      decode_elementwise(s, m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
   }
-  decode_elementwise(m, t.data(), u->data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+  decode_elementwise(s, m, t.data(), u->data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
 }
 
 void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u,
                            DetScratch& s) const {
+  const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const DetDequantizer* q = model_.dequantizer();
   if (!q) {
@@ -237,26 +250,28 @@ void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const 
   const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
   std::vector<double> t(d), prev(d);
   const double sigma = params_.sigma;
-  encode_elementwise(m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+  encode_elementwise(s, m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
   for (size_t i = q->couplings.size(); i-- > 0;) {
     const DetCoupling& c = q->couplings[i];
+    const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
     with_coupling_fn(c, t.data(), ctx.data(), s, [&](const auto& fn) {
-      encode_elementwise(m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+      encode_elementwise(s, m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
     t.swap(prev);
   }
-  push_standard_normal(m, t.data(), d, latent_grid_);
+  push_standard_normal(s, m, t.data(), d, latent_grid_);
 }
 
 // ---- the main flow (compositional algorithm, §3.5.4.3) ------------------------------------------
 
 void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) const {
+  const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
   const GridSpec& lat = latent_grid_;
   std::vector<double> cur(d), next(d);
-  encode_elementwise(m, v.data(), cur.data(), d, nullptr, data_grid_, lat,
+  encode_elementwise(s, m, v.data(), cur.data(), d, nullptr, data_grid_, lat,
                      sigma, PreprocessFn{model_.config().logit_alpha});
   const auto& layers = model_.layers();
   for (size_t li = 0; li < layers.size(); ++li) {
@@ -265,12 +280,13 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
     next.resize(layer.out.size());
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        encode_elementwise(m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        encode_elementwise(s, m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
+        const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
         with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
-          encode_elementwise(m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, fn);
+          encode_elementwise(s, m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, fn);
         });
         break;
       }
@@ -278,6 +294,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
         // Pop every pixel's y, then push every pixel's x (see encode_elementwise).
         const DetInv1x1& l = *layer.inv1x1;
         const int64_t c = l.c, plane = layer.in.plane();
+        count_codings(s, 2 * c * plane);
         std::vector<double> mean(c), back(c), work(c);
         std::vector<uint64_t> iy(c);
         for (int64_t p = 0; p < plane; ++p) {  // y ← pop N(W x̄, σ² W Wᵀ)
@@ -305,6 +322,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
       case DetLayerKind::kFactorOut: {  // push x2 with N(μ(x1), σ(x1)²); continue with x1
         const DetFactorOut& f = *layer.factor_out;
         const int64_t n1 = f.x1_shape().size(), n2 = f.z2_shape().size();
+        count_codings(s, n2);
         std::vector<double> mu(n2), log_sigma(n2);
         f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
         for (int64_t i = n2; i-- > 0;)
@@ -315,35 +333,38 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
     }
     cur.swap(next);
   }
-  push_standard_normal(m, cur.data(), static_cast<int64_t>(cur.size()), lat);
+  push_standard_normal(s, m, cur.data(), static_cast<int64_t>(cur.size()), lat);
 }
 
 std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
+  const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
   const GridSpec& lat = latent_grid_;
   const auto& layers = model_.layers();
   const DetShape last = layers.empty() ? model_.base_shape() : layers.back().out;
   std::vector<double> cur(last.size()), prev;
-  pop_standard_normal(m, cur.data(), last.size(), lat);
+  pop_standard_normal(s, m, cur.data(), last.size(), lat);
   for (size_t li = layers.size(); li-- > 0;) {
     const DetLayer& layer = layers[li];
     const int64_t n = layer.in.size();
     prev.assign(n, 0.0);
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        decode_elementwise(m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        decode_elementwise(s, m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
+        const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
         with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
-          decode_elementwise(m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, fn);
+          decode_elementwise(s, m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, fn);
         });
         break;
       }
       case DetLayerKind::kInv1x1: {
         const DetInv1x1& l = *layer.inv1x1;
         const int64_t c = l.c, plane = layer.in.plane();
+        count_codings(s, 2 * c * plane);
         std::vector<double> mean(c), back(c), work(c);
         std::vector<uint64_t> iy(c);
         for (int64_t p = plane; p-- > 0;) {  // x̄ ← pop N(W⁻¹ ȳ, σ² I)
@@ -371,6 +392,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
       case DetLayerKind::kFactorOut: {
         const DetFactorOut& f = *layer.factor_out;
         const int64_t n1 = f.x1_shape().size(), n2 = f.z2_shape().size();
+        count_codings(s, n2);
         std::vector<double> mu(n2), log_sigma(n2);
         f.prior_params(cur.data(), mu.data(), log_sigma.data(), s);
         std::copy(cur.begin(), cur.begin() + n1, prev.begin());
@@ -382,7 +404,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
     cur.swap(prev);
   }
   std::vector<double> v(d);
-  decode_elementwise(m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma,
+  decode_elementwise(s, m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma,
                      PreprocessFn{model_.config().logit_alpha});
   return v;
 }

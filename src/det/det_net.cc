@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "det/det_elementwise.h"
+#include "det/det_profile.h"
 #include "model/det_math.h"
 
 // The SIMD helpers below are always inlined; their by-value vector ABI never matters.
@@ -214,6 +216,8 @@ std::vector<double> DetConv<T>::bias() const {
 
 template <typename T>
 void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scratch) const {
+  const DetTimer timer(scratch.profile, DetPart::kConvolution,
+                       2.0 * static_cast<double>(in_ * out_ * kernel_ * kernel_ * h * w));
   DetScratchFrame frame(scratch);
   constexpr int64_t PB = kPosBlock<T>;
   const int64_t n = h * w, blocks = (out_ + kCoBlock - 1) / kCoBlock;
@@ -325,6 +329,8 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   const int64_t n = h * w, c = channels_, dh = c / heads_;
   T* t = scratch.take<T>(static_cast<size_t>(3 * c * n));
   qkv_.forward(x, t, h, w, scratch);
+  // Scores and weighted sums: 2·n²·dh multiply-adds per head each.
+  std::optional<DetTimer> timer(std::in_place, scratch.profile, DetPart::kAttention, 4.0 * static_cast<double>(n * n * c));
   T* o = scratch.take<T>(static_cast<size_t>(c * n));
   T* s = scratch.take<T>(static_cast<size_t>(n));
   T* vt = scratch.take<T>(static_cast<size_t>(n * dh));
@@ -365,6 +371,7 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
       for (int64_t d = 0; d < dh; ++d) o[(hd * dh + d) * n + i] = ot[d];
     }
   }
+  timer.reset();
   T* ab = scratch.take<T>(static_cast<size_t>(2 * c * n));
   proj_.forward(o, ab, h, w, scratch);
   gated_residual(x, ab, c * n);
@@ -391,6 +398,7 @@ DetConditioner<T>::DetConditioner(DetTensorSource& src, const std::string& name,
 
 template <typename T>
 void DetConditioner<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scratch) const {
+  const DetTimer timer(scratch.profile, DetPart::kNetworkOther);  // what its parts leave over
   DetScratchFrame frame(scratch);
   const int64_t n = h * w, f = conv_in_.out();
   T* hb = scratch.take<T>(static_cast<size_t>(f * n));
@@ -423,6 +431,7 @@ DetContextNet<T>::DetContextNet(DetTensorSource& src, const std::string& prefix,
 
 template <typename T>
 void DetContextNet<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scratch) const {
+  const DetTimer timer(scratch.profile, DetPart::kNetworkOther);
   ctx_in_.forward(x, y, h, w, scratch);
   for (size_t b = 0; b < blocks_.size(); ++b) {
     blocks_[b].forward(y, h, w, scratch);

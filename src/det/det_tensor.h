@@ -12,6 +12,8 @@
 
 namespace lbb {
 
+struct DetProfile;  // det_profile.h
+
 // Shape of one image-like array [C, H, W].  invariant: c, h, w >= 0.
 struct DetShape {
   int64_t c = 0, h = 0, w = 0;
@@ -53,6 +55,9 @@ class DetScratch {
   DetScratch& operator=(const DetScratch&) = delete;
   DetScratch(DetScratch&&) = default;
   DetScratch& operator=(DetScratch&&) = default;
+
+  // If set, the evaluator and the coder add their time by part to it (det_profile.h).
+  DetProfile* profile = nullptr;
 
   size_t mark() const { return top_; }
   void release(size_t mark) { top_ = mark; }

@@ -4,6 +4,13 @@
 // Measured with one thread (images one at a time: "batch 1") and with all threads
 // (images spread over the threads: "batch N"). No LibTorch here: `lbb bench` runs in the
 // torch-free lbb; lbb-train's bench also shows LibTorch's float32 forward, for scale.
+// Then, where the time goes (issue: coding speed): one thread's encode and decode by part
+// (det_profile.h), the floating-point operations per image, the evaluator's GFLOP/s, the entropy
+// coding's share (windowed-Gaussian codings counted, times their cost measured alone), and the
+// machine's own limit measured in the same run: OpenBLAS dgemm and sgemm GFLOP/s (loaded with
+// dlopen when present, so that lbb itself links no BLAS).
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +19,8 @@
 
 #include "coding/compression.h"
 #include "commands.h"
+#include "det/det_profile.h"
+#include "model/windowed_gaussian.h"
 #include "io/images.h"
 #include "model_search.h"
 
@@ -62,6 +71,82 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
   return t;
 }
 
+// Every image encoded, then decoded, on one thread with a profile of each.
+struct CodingProfile {
+  DetProfile encode, decode;
+};
+CodingProfile profile_coding(const CodingModel& model, const FlowCoder& coder, const ImageSet& images) {
+  const int64_t d = model.flow->dims();
+  CodingProfile p;
+  DetScratch s;
+  std::vector<Message> messages(images.n);
+  for (auto& m : messages)
+    for (int j = 0; j < 48 * d; ++j) m.push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
+  s.profile = &p.encode;
+  p.encode.start();
+  for (int64_t i = 0; i < images.n; ++i) coder.encode(messages[i], images.image(i), s);
+  p.encode.stop();
+  std::vector<uint8_t> out(d);
+  s.profile = &p.decode;
+  p.decode.start();
+  for (int64_t i = 0; i < images.n; ++i) coder.decode(messages[i], out.data(), s);
+  p.decode.stop();
+  return p;
+}
+
+// Seconds of one windowed-Gaussian push or pop on the coder's latent grid (σ-wide, as most are).
+double seconds_per_gaussian_coding(const FlowCoder& coder) {
+  const GridSpec& g = coder.latent_grid();
+  const double sigma = coder.params().sigma;
+  constexpr int kOps = 200000;
+  Message m;
+  for (int j = 0; j < 4096; ++j) m.push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
+  std::vector<uint64_t> idx(kOps);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kOps; ++i) idx[i] = pop_windowed_gaussian(m, 0.001 * (i % 97), sigma, g);
+  for (int i = kOps; i-- > 0;) push_windowed_gaussian(m, idx[i], 0.001 * (i % 97), sigma, g);
+  return seconds_since(start) / (2.0 * kOps);
+}
+
+// OpenBLAS dgemm / sgemm GFLOP/s on n×n matrices with `threads` threads; < 0 if OpenBLAS is
+// not installed.
+struct GemmRate {
+  double dgemm = -1, sgemm = -1;
+};
+GemmRate measure_gemm(int threads) {
+  using Dgemm = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
+                         double*, int);
+  using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
+                         int);
+  using SetThreads = void (*)(int);
+  GemmRate r;
+  void* lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) return r;
+  const auto dgemm = reinterpret_cast<Dgemm>(dlsym(lib, "cblas_dgemm"));
+  const auto sgemm = reinterpret_cast<Sgemm>(dlsym(lib, "cblas_sgemm"));
+  const auto set_threads = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
+  if (!dgemm || !sgemm || !set_threads) return r;
+  set_threads(threads);
+  constexpr int n = 1024, kRowMajor = 101, kNoTrans = 111;
+  const double flops = 2.0 * n * n * n;
+  auto rate = [&](auto gemm, auto zero) {
+    using T = decltype(zero);
+    std::vector<T> a(size_t{n} * n), b(size_t{n} * n), c(size_t{n} * n);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = T(1) + T(i % 7) / 8, b[i] = T(1) - T(i % 5) / 8;
+    gemm(kRowMajor, kNoTrans, kNoTrans, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data(), n);  // warm up
+    int reps = 0;
+    const auto start = std::chrono::steady_clock::now();
+    do {
+      gemm(kRowMajor, kNoTrans, kNoTrans, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data(), n);
+      ++reps;
+    } while (seconds_since(start) < 0.5);
+    return reps * flops / seconds_since(start) * 1e-9;
+  };
+  r.dgemm = rate(dgemm, 0.0);
+  r.sgemm = rate(sgemm, 0.0f);
+  return r;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, TorchForward torch_forward) {
@@ -87,6 +172,17 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const Timing par = time_coding(model, coder, images, all);
     // LibTorch float32 forward (not deterministic across batch sizes; for scale only).
     const TorchForwardSeconds torch = torch_forward ? torch_forward(path, images, all) : TorchForwardSeconds{};
+    const CodingProfile prof = profile_coding(model, coder, images);
+    const double per_coding = seconds_per_gaussian_coding(coder);
+    const GemmRate gemm1 = measure_gemm(1), gemm_all = measure_gemm(all);
+    const double n = images.n;
+    const double flops = prof.encode.total_flops() / n;  // the networks' (decode: the same)
+    const int conv = static_cast<int>(DetPart::kConvolution), attn = static_cast<int>(DetPart::kAttention);
+    const double kernel_gflops = (prof.encode.flops[conv] + prof.encode.flops[attn]) /
+                                 (prof.encode.seconds[conv] + prof.encode.seconds[attn]) * 1e-9;
+    const double forward_gflops1 = flops * n / one.forward * 1e-9, forward_gflops = flops * n / par.forward * 1e-9;
+    const double coding_encode = prof.encode.gaussian_codings * per_coding;
+    const double coding_decode = prof.decode.gaussian_codings * per_coding;
     if (args->json) {
       std::printf("{\"images\": %u, \"threads\": %d, \"forward_seconds\": %.4f, \"encode_seconds\": %.4f, "
                   "\"decode_seconds\": %.4f, \"encode_ratio\": %.4f, \"decode_ratio\": %.4f, "
@@ -95,6 +191,17 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                   images.n, all, par.forward, par.encode, par.decode, par.encode / par.forward,
                   par.decode / par.forward, one.forward, one.encode, one.decode, one.encode / one.forward,
                   one.decode / one.forward);
+      std::printf(", \"parts\": {");
+      for (int i = 0; i < kDetParts; ++i)
+        std::printf("%s\"%s\": {\"encode_seconds\": %.4f, \"decode_seconds\": %.4f, \"gflop\": %.4f}", i ? ", " : "",
+                    det_part_name(static_cast<DetPart>(i)), prof.encode.seconds[i], prof.decode.seconds[i],
+                    prof.encode.flops[i] * 1e-9);
+      std::printf("}, \"entropy_coding_seconds\": {\"encode\": %.4f, \"decode\": %.4f}, \"flops_per_image\": %.0f, "
+                  "\"kernel_gflops_1thread\": %.3f, \"forward_gflops_1thread\": %.3f, \"forward_gflops\": %.3f, "
+                  "\"dgemm_gflops_1thread\": %.3f, \"sgemm_gflops_1thread\": %.3f, \"dgemm_gflops\": %.3f, "
+                  "\"sgemm_gflops\": %.3f",
+                  coding_encode, coding_decode, flops, kernel_gflops, forward_gflops1, forward_gflops, gemm1.dgemm,
+                  gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm);
       if (torch_forward)
         std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
                     torch.batch1, torch.batch64);
@@ -108,6 +215,28 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       if (torch_forward)
         std::printf("LibTorch float32 forward, %d threads: batch 1 %.2f s, batch 64 %.2f s\n", all, torch.batch1,
                     torch.batch64);
+      const double te = prof.encode.total_seconds(), td = prof.decode.total_seconds();
+      std::printf("where the time goes (1 thread, profiled run: encode %.2f s, decode %.2f s)\n", te, td);
+      std::printf("  %-28s %9s %6s %9s %6s %9s\n", "part", "encode s", "share", "decode s", "share", "GFLOP/s");
+      for (int i = 0; i < kDetParts; ++i) {
+        const double gf = prof.encode.flops[i] > 0 ? prof.encode.flops[i] / prof.encode.seconds[i] * 1e-9 : 0;
+        std::printf("  %-28s %9.3f %5.1f%% %9.3f %5.1f%% ", det_part_name(static_cast<DetPart>(i)),
+                    prof.encode.seconds[i], 100 * prof.encode.seconds[i] / te, prof.decode.seconds[i],
+                    100 * prof.decode.seconds[i] / td);
+        if (gf > 0) std::printf("%9.2f\n", gf); else std::printf("%9s\n", "-");
+      }
+      std::printf("  of which entropy coding       %9.3f %5.1f%% %9.3f %5.1f%%   (%lld Gaussian codings x %.0f ns)\n",
+                  coding_encode, 100 * coding_encode / te, coding_decode, 100 * coding_decode / td,
+                  static_cast<long long>(prof.encode.gaussian_codings), per_coding * 1e9);
+      std::printf("networks: %.1f MFLOP per image; convolutions+attention %.2f GFLOP/s; whole forward %.2f GFLOP/s "
+                  "(1 thread), %.2f GFLOP/s (%d threads)\n",
+                  flops * 1e-6, kernel_gflops, forward_gflops1, forward_gflops, all);
+      if (gemm1.dgemm > 0)
+        std::printf("machine (OpenBLAS 1024x1024): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm %.2f / sgemm "
+                    "%.2f GFLOP/s (%d threads)\n",
+                    gemm1.dgemm, gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, all);
+      else
+        std::printf("machine: OpenBLAS (libopenblas.so.0) not found, dgemm/sgemm not measured\n");
     }
   });
 }
