@@ -18,7 +18,7 @@ add_executable(lbb-train
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench_torch.cc
   ${LBB_CLI_COMMON_SOURCES})
-target_link_libraries(lbb-train PRIVATE lbb_flow CLI11::CLI11)
+target_link_libraries(lbb-train PRIVATE lbb_flow CLI11::CLI11 ${CMAKE_DL_LIBS})
 install(TARGETS lbb-train RUNTIME DESTINATION bin)
 
 if(LBB_BUILD_TESTS)
@@ -41,4 +41,9 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(cli_test SOURCES ${PROJECT_SOURCE_DIR}/tests/cli_test.cc LIBS lbb_io)
   target_compile_definitions(cli_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>")
   add_dependencies(cli_test lbb lbb-train)
+endif()
+
+if(LBB_BUILD_TESTS)
+  # The photo training data script's filters on small synthetic inputs (scripts/photo_data.sh).
+  add_test(NAME photo_data_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/photo_data_test.sh)
 endif()
