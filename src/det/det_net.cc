@@ -329,7 +329,7 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   const int64_t n = h * w, c = channels_, dh = c / heads_;
   T* t = scratch.take<T>(static_cast<size_t>(3 * c * n));
   qkv_.forward(x, t, h, w, scratch);
-  // Scores and weighted sums: 2·n²·dh multiply-adds per head each.
+  // Scores and weighted sums: n²·dh multiply-adds per head each, 4·n²·c flops in all.
   std::optional<DetTimer> timer(std::in_place, scratch.profile, DetPart::kAttention, 4.0 * static_cast<double>(n * n * c));
   T* o = scratch.take<T>(static_cast<size_t>(c * n));
   T* s = scratch.take<T>(static_cast<size_t>(n));
