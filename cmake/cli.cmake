@@ -21,9 +21,6 @@ if(LBB_BUILD_TESTS)
   target_compile_definitions(decode_errors_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>"
                              LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(decode_errors_test lbb)
-endif()
-
-if(LBB_BUILD_TESTS)
   # cmake --install into a prefix that is then moved; the installed lbb finds its models.
   add_test(NAME install_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install_test.sh ${PROJECT_BINARY_DIR})
 endif()

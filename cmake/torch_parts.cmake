@@ -41,9 +41,6 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(cli_test SOURCES ${PROJECT_SOURCE_DIR}/tests/cli_test.cc LIBS lbb_io)
   target_compile_definitions(cli_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>")
   add_dependencies(cli_test lbb lbb-train)
-endif()
-
-if(LBB_BUILD_TESTS)
   # The photo training data script's filters on small synthetic inputs (scripts/photo_data.sh).
   add_test(NAME photo_data_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/photo_data_test.sh)
 endif()

@@ -60,11 +60,10 @@ std::vector<ImageItem> make_items(Reader& in) {
   const int entries = 1 + in.byte() % 3;
   for (int e = 0; e < entries; ++e) {
     ImageItem item;
-    const uint8_t kind = in.byte();
-    item.name = "i" + std::to_string(e) + ".png";
-    if (kind % 4 == 0) {  // the flow's shape: several 8×8 grey images in one IDX entry
+    const bool idx = in.byte() % 4 == 0;
+    item.name = "i" + std::to_string(e) + (idx ? ".idx" : ".png");
+    if (idx) {  // the flow's shape: several 8×8 grey images in one IDX entry
       item.format = ImageFormat::kIdx;
-      item.name = "i" + std::to_string(e) + ".idx";
       item.channels = 1, item.h = 8, item.w = 8, item.count = 1 + in.byte() % 4;
     } else {
       item.channels = 1 + in.byte() % 4;

@@ -1,5 +1,6 @@
 #include "coding/flow_coder.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -43,10 +44,17 @@ constexpr int kLatentRangeBits = 11;
 void count_codings(DetScratch& s, int64_t n) {
   if (s.profile) s.profile->gaussian_codings += n;
 }
+// The codings of an elementwise layer: a pop and a push per element not passed through.
+void count_elementwise_codings(DetScratch& s, int64_t n, const uint8_t* pass) {
+  if (!s.profile) return;
+  const int64_t passed = pass ? std::count_if(pass, pass + n, [](uint8_t p) { return p != 0; }) : 0;
+  s.profile->gaussian_codings += 2 * (n - passed);
+}
 
 template <class Fn>
 void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+  count_elementwise_codings(s, n, pass);
   for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
       b[i] = a[i];
@@ -55,7 +63,6 @@ void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, i
     double ld;
     const double mean = fn.forward(i, a[i], &ld);
     b[i] = gb.value(pop_windowed_gaussian(m, mean, fn.noise(a[i], sigma) * det_exp(ld), gb));
-    count_codings(s, 2);
   }
   for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) continue;
@@ -67,6 +74,7 @@ void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, i
 template <class Fn>
 void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+  count_elementwise_codings(s, n, pass);
   for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) {
       a[i] = b[i];
@@ -74,7 +82,6 @@ void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, i
     }
     const double back = fn.inverse(i, b[i]);
     a[i] = ga.value(pop_windowed_gaussian(m, back, fn.noise(back, sigma), ga));
-    count_codings(s, 2);
   }
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "det/det_elementwise.h"
@@ -329,14 +328,14 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   const int64_t n = h * w, c = channels_, dh = c / heads_;
   T* t = scratch.take<T>(static_cast<size_t>(3 * c * n));
   qkv_.forward(x, t, h, w, scratch);
-  // Scores and weighted sums: n²·dh multiply-adds per head each, 4·n²·c flops in all.
-  std::optional<DetTimer> timer(std::in_place, scratch.profile, DetPart::kAttention, 4.0 * static_cast<double>(n * n * c));
   T* o = scratch.take<T>(static_cast<size_t>(c * n));
   T* s = scratch.take<T>(static_cast<size_t>(n));
   T* vt = scratch.take<T>(static_cast<size_t>(n * dh));
   T* ot = scratch.take<T>(static_cast<size_t>(dh));
   const T root = static_cast<T>(std::sqrt(static_cast<double>(dh)));
   for (int64_t hd = 0; hd < heads_; ++hd) {
+    // Scores and weighted sums: n²·dh multiply-adds each (the projections are convolutions).
+    const DetTimer timer(scratch.profile, DetPart::kAttention, 4.0 * static_cast<double>(n * n * dh));
     const T* q = t + (hd * dh) * n;
     const T* k = t + (c + hd * dh) * n;
     const T* v = t + (2 * c + hd * dh) * n;
@@ -371,7 +370,6 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
       for (int64_t d = 0; d < dh; ++d) o[(hd * dh + d) * n + i] = ot[d];
     }
   }
-  timer.reset();
   T* ab = scratch.take<T>(static_cast<size_t>(2 * c * n));
   proj_.forward(o, ab, h, w, scratch);
   gated_residual(x, ab, c * n);

@@ -55,10 +55,6 @@ struct DetProfile {
     for (double v : flops) f += v;
     return f;
   }
-  void add(const DetProfile& o) {
-    for (int i = 0; i < kDetParts; ++i) seconds[i] += o.seconds[i], flops[i] += o.flops[i];
-    gaussian_codings += o.gaussian_codings;
-  }
 };
 
 // Charges its lifetime (and `flops`) to `part` of `profile`, if there is one.

@@ -32,6 +32,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+// A message holding `pushes` pseudo-random 52-bit symbols: bits to lend, so that a flow encode (or the pops of a timing loop) never reaches the message's bottom.
+Message message_with_bits(int64_t pushes) {
+  Message m;
+  for (int64_t j = 0; j < pushes; ++j) m.push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
+  return m;
+}
+
 struct Timing {
   int threads = 1;
   double forward = 0, encode = 0, decode = 0;
@@ -43,12 +50,8 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
   const int64_t n = images.n, d = model.flow->dims();
   Timing t;
   t.threads = threads;
-  std::vector<Message> messages(n);
-  std::vector<Message> initial(n);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int j = 0; j < 48 * d; ++j) messages[i].push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
-    initial[i] = messages[i];
-  }
+  const std::vector<Message> initial(n, message_with_bits(48 * d));
+  std::vector<Message> messages = initial;
   auto start = std::chrono::steady_clock::now();
   DetFlowModel::parallel_images(n, threads, [&](int64_t i, DetScratch& s) {
     std::vector<double> img(images.image(i), images.image(i) + d), base(d), eps(d, 0.0), u(d);
@@ -79,9 +82,7 @@ CodingProfile profile_coding(const CodingModel& model, const FlowCoder& coder, c
   const int64_t d = model.flow->dims();
   CodingProfile p;
   DetScratch s;
-  std::vector<Message> messages(images.n);
-  for (auto& m : messages)
-    for (int j = 0; j < 48 * d; ++j) m.push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
+  std::vector<Message> messages(images.n, message_with_bits(48 * d));
   s.profile = &p.encode;
   p.encode.start();
   for (int64_t i = 0; i < images.n; ++i) coder.encode(messages[i], images.image(i), s);
@@ -99,8 +100,7 @@ double seconds_per_gaussian_coding(const FlowCoder& coder) {
   const GridSpec& g = coder.latent_grid();
   const double sigma = coder.params().sigma;
   constexpr int kOps = 200000;
-  Message m;
-  for (int j = 0; j < 4096; ++j) m.push((uint64_t(j) * 0x9E3779B97F4A7C15ull) >> 11, uint64_t{1} << 52);
+  Message m = message_with_bits(4096);
   std::vector<uint64_t> idx(kOps);
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kOps; ++i) idx[i] = pop_windowed_gaussian(m, 0.001 * (i % 97), sigma, g);
