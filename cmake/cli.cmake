@@ -1,4 +1,4 @@
-# The codec CLI without LibTorch: tools/lbb -> lbb (compress, decompress, fit-direct, bench; it
+# The codec CLI without LibTorch: tools/lbb -> lbb (compress, decompress, fit-direct, retile, bench; it
 # hands train, eval and sample on to lbb-train, cmake/torch_parts.cmake).  `cmake --install`
 # puts it under bin/ and the shipped models and configs under share/lbb/, where it finds them
 # relative to itself (tools/lbb/model_search.h).
@@ -8,6 +8,7 @@ add_executable(lbb
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_compress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_decompress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_fit_direct.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_retile.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
   ${LBB_CLI_COMMON_SOURCES})
 target_link_libraries(lbb PRIVATE lbb_compress CLI11::CLI11 ${CMAKE_DL_LIBS})
@@ -23,4 +24,6 @@ if(LBB_BUILD_TESTS)
   add_dependencies(decode_errors_test lbb)
   # cmake --install into a prefix that is then moved; the installed lbb finds its models.
   add_test(NAME install_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install_test.sh ${PROJECT_BINARY_DIR})
+  # scripts/bench_codecs.py (lbb beside optipng, WebP, JPEG-XL, JPEG 2000) on two small images.
+  add_test(NAME bench_codecs_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/bench_codecs_test.sh ${PROJECT_BINARY_DIR})
 endif()

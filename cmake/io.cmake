@@ -1,6 +1,7 @@
 # Torch-free io: src/io -> lbb_io (owned by the io work).
-# Images (PNG/PGM/PPM/IDX/Fashion-MNIST), atomic file writes, tensor archives.
+# Images (PNG/PGM/PPM/IDX/Fashion-MNIST), their tiles and crops, atomic file writes, tensor archives.
 add_library(lbb_io STATIC
+  src/io/crops.cc
   src/io/file_bytes.cc
   src/io/idx_file.cc
   src/io/image_items.cc

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: set up, then compress and decompress Fashion-MNIST test images with the
 # shipped model, check every image, and print the sizes beside PNG's, WebP's and JPEG-XL's:
-# the images one file each, one image alone, and all of them as one mosaic PNG.
+# the images one file each, one image alone, and all of them as one mosaic PNG; then one
+# validation photograph (scripts/photo_data.sh) with the shipped photo model, beside PNG, WebP
+# and JPEG-XL (scripts/bench_codecs.py).
 #   scripts/demo.sh [IMAGES=1000]      (IMAGES a multiple of 100 for the mosaic's rows)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,3 +57,11 @@ for row in "lbb (shipped model, one .lbb):$lbb_bytes" "PNG (libpng, per image):$
   printf '%-36s %12d %10s\n' "${row%%:*}" "${row##*:}" "$(bpd "${row##*:}")"
 done
 printf '\none image alone: lbb %d bytes, optimized PNG %d bytes, JPEG-XL %d bytes\n' "$one_lbb" "$one_png" "$one_jxl"
+
+echo
+echo "== one validation photograph (not trained on), no --model: lbb chooses the photo model"
+"$root/scripts/photo_data.sh" "$out/photo-data" >/dev/null
+rm -rf "$out/photo" && mkdir -p "$out/photo"
+cp "$out/photo-data/rgb/val/mate-LadyBird.png" "$out/photo/"
+python3 "$root/scripts/bench_codecs.py" "$out/photo" --out "$out/photo" --lbb "$lbb" \
+  --codecs "lbb,optipng -o5,cwebp -z 9,cjxl -e 9"

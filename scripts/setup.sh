@@ -11,7 +11,8 @@ packages=(
   libpng-dev zlib1g-dev
   dataset-fashion-mnist                 # /usr/share/datasets/fashion-mnist
   clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh
-  optipng webp libjxl-tools             # baseline codecs for side-by-side sizes
+  optipng webp libjxl-tools libopenjp2-tools  # baseline codecs for side-by-side sizes
+  python3                               # scripts/bench_codecs.py
   imagemagick                           # montage: the mosaic in scripts/demo.sh
   gnuplot-nox                           # imitate figure: the PNG of Figure 2.1
 )

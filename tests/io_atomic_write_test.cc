@@ -1,5 +1,9 @@
 // Writers are atomic: success replaces the target whole; failure leaves no file behind.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "io/errors.h"
 #include "io/file_bytes.h"
@@ -39,6 +43,27 @@ TEST(IoAtomicWrite, ReplacesExistingFile) {
   write_file_atomic(path, std::vector<uint8_t>{'n', 'e', 'w'});
   EXPECT_EQ(test::read_raw(path), (std::vector<uint8_t>{'n', 'e', 'w'}));
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"f.bin"});
+}
+
+// What a process killed while writing f.bin leaves (its PID gone) is removed by the next write of
+// f.bin; a live process's temporary, another file's, and look-alikes are kept.
+TEST(IoAtomicWrite, RemovesTemporariesOfKilledWriters) {
+  TempDir dir;
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);  // a PID that no longer runs
+  const std::string dead = std::to_string(child), live = std::to_string(getppid());
+  const std::vector<std::string> stale = {".f.bin.tmp-" + dead + "-0", ".f.bin.tmp-" + dead + "-17"};
+  const std::vector<std::string> kept = {".f.bin.tmp-" + live + "-3", ".g.bin.tmp-" + dead + "-0",
+                                         ".f.bin.tmp-" + dead + "-0.keep", ".f.bin.tmp-" + dead, "f.bin.tmp-" + dead + "-1"};
+  for (const auto& n : stale) test::write_text(dir.file(n), "partial");
+  for (const auto& n : kept) test::write_text(dir.file(n), "mine");
+  write_file_atomic(dir.file("f.bin"), std::vector<uint8_t>{'x'});
+  std::vector<std::string> expect = kept;
+  expect.push_back("f.bin");
+  std::sort(expect.begin(), expect.end());
+  EXPECT_EQ(test::list_dir(dir.path()), expect);
 }
 
 TEST(IoAtomicWrite, MissingDirectoryFailsCleanly) {

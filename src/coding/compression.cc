@@ -520,9 +520,11 @@ double sample_tile_bits(const CodingModel& model, const std::vector<ImageItem>& 
   const FlowCoder coder(*model.flow, CodingParams{});
   const TileCoder tc(model, coder);
   double bits = 0, dims = 0;
-  const int per_item = std::max(1, max_tiles / std::max<int>(1, static_cast<int>(items.size())));
-  for (const ImageItem& item : items) {
-    const SampleCost s = sample_costs(tc, item, per_item);
+  // At most max_tiles items (evenly spread), so that a directory of many files costs no more.
+  const size_t n = items.size(), used = std::min<size_t>(n, static_cast<size_t>(std::max(1, max_tiles)));
+  const int per_item = std::max(1, max_tiles / static_cast<int>(std::max<size_t>(1, used)));
+  for (size_t i = 0; i < used; ++i) {
+    const SampleCost s = sample_costs(tc, items[n * (2 * i + 1) / (2 * used)], per_item);
     bits += s.flow_or_direct, dims += s.dims;
   }
   if (sample_dims) *sample_dims = dims;

@@ -1,6 +1,7 @@
 #include "io/file_bytes.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -41,6 +43,27 @@ class FdCloser {
  private:
   int fd_;
 };
+
+// Removes the temporaries "." + stem + ".tmp-PID-N" in `dir` that a process killed while it wrote
+// (kill -9, power loss) left behind: only names of that exact form, for this very target, whose
+// PID is no running process. Files of a live process (or a reused PID) are left alone.
+void remove_stale_temporaries(const fs::path& dir, const std::string& stem) {
+  const std::string prefix = "." + stem + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size() ||
+        rest.find_first_not_of("0123456789-") != std::string::npos || rest.find('-', dash + 1) != std::string::npos)
+      continue;
+    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    if (it->is_regular_file(rm)) fs::remove(it->path(), rm);
+  }
+}
 
 // zlib counts in uInt; feed it at most this many bytes at a time.
 constexpr size_t kZlibChunk = size_t{1} << 30;
@@ -86,6 +109,7 @@ void write_file_atomic(const std::string& path, const uint8_t* data, size_t size
   if (dir.empty()) dir = ".";
   // Keep the temporary's name within NAME_MAX even for long target names.
   const std::string stem = base.substr(0, 200);
+  remove_stale_temporaries(dir, stem);
 
   std::string tmp;
   int fd = -1;

@@ -15,7 +15,8 @@ std::vector<uint8_t> read_file_bytes(const std::string& path);
 // Writes `size` bytes to `path` atomically: the bytes go to a fresh temporary file in the
 // same directory (".<name>.tmp-<pid>-<k>"), which is flushed to disk and then renamed over
 // `path`. On any failure the temporary is removed and IoError("<path>: <problem>") is
-// thrown; `path` is then either untouched or (never) partially written.
+// thrown; `path` is then either untouched or (never) partially written. Temporaries of `path`
+// that a killed process left (its PID no longer running) are removed first.
 void write_file_atomic(const std::string& path, const uint8_t* data, size_t size);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 

@@ -13,7 +13,7 @@
 #include "coding/compression.h"
 #include "flow/model_io.h"
 #include "io/errors.h"
-#include "train/crops.h"
+#include "io/crops.h"
 #include "train/evaluate.h"
 
 namespace lbb {

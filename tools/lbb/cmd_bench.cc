@@ -21,6 +21,8 @@
 #include "commands.h"
 #include "det/det_profile.h"
 #include "model/windowed_gaussian.h"
+#include "io/crops.h"
+#include "io/errors.h"
 #include "io/images.h"
 #include "model_search.h"
 
@@ -165,7 +167,14 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   cmd->callback([args, torch_forward] {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
     CodingModel model = load_coding_model(path);
-    ImageSet images = load_images(args->data);
+    // Whole images of any size, by the model's tiles (edges that fill no tile are left out).
+    const DetShape tile = model.flow->image_shape();
+    const std::vector<ImageItem> items = load_image_items(args->data);
+    const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
+                                       static_cast<uint32_t>(tile.w));
+    if (images.n == 0)
+      throw InputError(items[0].name + ": holds no full " + std::to_string(tile.w) + "x" + std::to_string(tile.h) +
+                       " tile of the model");
     FlowCoder coder(*model.flow, CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const Timing one = time_coding(model, coder, images, 1);

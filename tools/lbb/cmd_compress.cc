@@ -1,5 +1,7 @@
 // lbb compress INPUTS... [-o OUT.lbb] [--model M] [--threads N] [--json] [-f]
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -21,10 +23,27 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   const std::vector<std::string> files = candidate_model_files();
   if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
   if (files.size() == 1) return load_coding_model(files[0]);
+  // A model of the images' colour channel count (RGB for RGB photos) is preferred to one that
+  // would code their planes one by one; among those, the sample decides.
+  std::vector<CodingModel> models;
+  for (const std::string& f : files) models.push_back(load_coding_model(f));
+  uint32_t colour = 0;
+  for (const ImageItem& item : items) {
+    const uint32_t c = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+    colour = colour == 0 || colour == c ? c : UINT32_MAX;
+  }
+  const auto matches = [&](const CodingModel& m) { return m.flow->config().channels == static_cast<int64_t>(colour); };
+  const auto n_match = std::count_if(models.begin(), models.end(), matches);
+  if (n_match == 1) {
+    CodingModel only = std::move(*std::find_if(models.begin(), models.end(), matches));
+    std::fprintf(stderr, "lbb: model %s (the one for %u-channel images)\n", only.path.c_str(), colour);
+    return only;
+  }
+  const bool any_match = n_match > 0;
   CodingModel best;
   double best_bpd = INFINITY;
-  for (const std::string& f : files) {
-    CodingModel m = load_coding_model(f);
+  for (CodingModel& m : models) {
+    if (any_match && !matches(m)) continue;
     double dims = 0;
     const double bits = sample_tile_bits(m, items, 32, &dims);
     const double bpd = dims > 0 ? bits / dims : INFINITY;

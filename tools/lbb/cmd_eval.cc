@@ -9,7 +9,7 @@
 #include "flow/model_io.h"
 #include "io/images.h"
 #include "io/errors.h"
-#include "train/crops.h"
+#include "io/crops.h"
 #include "train/evaluate.h"
 
 namespace lbb {

@@ -9,7 +9,7 @@
 #include "train/threads.h"
 #include "flow/flow_model.h"
 #include "io/images.h"
-#include "train/crops.h"
+#include "io/crops.h"
 #include "train/trainer.h"
 
 namespace lbb {

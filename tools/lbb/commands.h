@@ -1,5 +1,5 @@
 // Sub-commands of the lbb CLIs; each file cmd_<name>.cc adds one to an app. `lbb` (no LibTorch)
-// has compress, decompress, fit-direct and bench; `lbb-train` (LibTorch) has train, eval and
+// has compress, decompress, fit-direct, retile and bench; `lbb-train` (LibTorch) has train, eval and
 // sample, which `lbb` hands on to it, and bench with LibTorch's forward pass beside the coder's.
 #pragma once
 
@@ -18,6 +18,7 @@ void add_sample_command(CLI::App& app);
 void add_compress_command(CLI::App& app);
 void add_decompress_command(CLI::App& app);
 void add_fit_direct_command(CLI::App& app);
+void add_retile_command(CLI::App& app);
 
 // Seconds of LibTorch's float32 forward pass over `images` at batch 1 and at batch 64.
 struct TorchForwardSeconds {

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   lbb::add_compress_command(app);
   lbb::add_decompress_command(app);
   lbb::add_fit_direct_command(app);
+  lbb::add_retile_command(app);
   lbb::add_bench_command(app);
   try {
     app.parse(argc, argv);

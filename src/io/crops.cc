@@ -1,4 +1,4 @@
-#include "train/crops.h"
+#include "io/crops.h"
 
 #include <algorithm>
 
