@@ -59,9 +59,10 @@ done
 printf '\none image alone: lbb %d bytes, optimized PNG %d bytes, JPEG-XL %d bytes\n' "$one_lbb" "$one_png" "$one_jxl"
 
 echo
-echo "== one validation photograph (not trained on), no --model: lbb chooses the photo model"
+echo "== one validation photograph (not trained on; the one of the four where the flow codes most tiles,"
+echo "   all four in docs/photo_models.md), no --model: lbb chooses the RGB photo model"
 "$root/scripts/photo_data.sh" "$out/photo-data" >/dev/null
 rm -rf "$out/photo" && mkdir -p "$out/photo"
-cp "$out/photo-data/rgb/val/mate-LadyBird.png" "$out/photo/"
+cp "$out/photo-data/rgb/val/plasma-FallenLeaf.png" "$out/photo/"
 python3 "$root/scripts/bench_codecs.py" "$out/photo" --out "$out/photo" --lbb "$lbb" \
   --codecs "lbb,optipng -o5,cwebp -z 9,cjxl -e 9"

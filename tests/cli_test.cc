@@ -173,6 +173,42 @@ TEST_F(Cli, ShippedModelRoundTripsImagesBitExactInAnotherProcess) {
   EXPECT_EQ(load_images({path("pngs")}).pixels, load_images({"fmnist:test:200"}).pixels);
 }
 
+// The shipped photo models' figures on the committed validation crops (tests/data/photo_val,
+// photographs never trained on), as recorded in docs/photo_models.md when they were shipped:
+// the dequantization bound by `lbb eval` (the model's tiles) and the file `lbb compress` writes
+// with no --model, which must choose the photo model of the images' colour type.
+struct ShippedPhotoFigure {
+  const char* dir;
+  const char* model;
+  double eval_bpd, total_bpd;
+};
+constexpr ShippedPhotoFigure kShippedPhotoFigures[] = {
+    {"tests/data/photo_val/rgb", "photo_rgb.lbbm", 2.556825, 2.832072},
+    {"tests/data/photo_val/grey", "photo_grey.lbbm", 1.710589, 2.096191},
+};
+
+TEST_F(Cli, ShippedPhotoModelsFiguresOnValidationCrops) {
+  for (const ShippedPhotoFigure& f : kShippedPhotoFigures) {
+    SCOPED_TRACE(f.dir);
+    CliRun e = lbb(std::string("eval --model models/") + f.model + " --data " + f.dir + " --json");
+    ASSERT_EQ(e.status, 0) << e.err;
+    EXPECT_NEAR(json_number(e.out, "bpd"), f.eval_bpd, 1e-3) << e.out;
+    CliRun c = lbb(std::string("compress ") + f.dir + " -o " + path("photo.lbb") + " --json -f");
+    ASSERT_EQ(c.status, 0) << c.err;
+    EXPECT_NE(c.out.find(std::string(f.model) + "\""), std::string::npos) << c.out;
+    EXPECT_NEAR(json_number(c.out, "total_bpd"), f.total_bpd, 1e-4) << c.out;
+    EXPECT_GT(json_number(c.out, "flow_tiles"), 0) << c.out;
+    fs::remove_all(path("photo"));
+    CliRun d = lbb("decompress " + path("photo.lbb") + " -o " + path("photo") + " --threads 1");
+    ASSERT_EQ(d.status, 0) << d.err;
+    EXPECT_EQ(load_images({path("photo") + "/" + f.dir}).pixels, load_images({f.dir}).pixels);
+  }
+  // Fashion-MNIST stays with its own model.
+  CliRun c = lbb("compress fmnist:test:50 -o " + path("f.lbb") + " --json");
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("fmnist.lbbm\""), std::string::npos) << c.out;
+}
+
 TEST_F(Cli, SingleImageCostsNoMoreThanItsPng) {
   ImageSet one = load_images({"fmnist:test:1"});
   write_png(path("one.png"), 1, 28, 28, one.pixels.data());
@@ -292,6 +328,42 @@ TEST_F(Cli, TrainsOnCropsOfAnyImagesAndEvaluatesByTiles) {
   const int raw = std::system((env + LBB_BINARY + " decompress " + path("t.lbb") + " -o " + path("o3") + " 2>/dev/null").c_str());
   EXPECT_EQ(WEXITSTATUS(raw), 0);
   EXPECT_TRUE(fs::exists(path("o3/tree/sub/deeper/rgba.png")));
+}
+
+// A fully convolutional model trained on 8x8 crops, retiled to 16x16: the same weights code
+// 16x16 tiles (with their own model id, so a file never decodes with the other tile size), and
+// the images come back exactly. Models whose layers depend on the tile size are refused.
+TEST_F(Cli, RetiledModelCodesLargerTilesWithItsOwnId) {
+  std::ofstream(path("conv.cfg")) << "image = 1x8x8\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 4\n"
+                                     "dequant_context_blocks = 1\nfilters = 8\ncomponents = 2\nattention = 0\n"
+                                     "actnorm = channel\nflow = checker channel squeeze checker\nbatch = 16\n";
+  CliRun t = lbb("train --config " + path("conv.cfg") + " --data fmnist:train:64 --patch 8 --steps 3 --threads 1 --out " +
+                 path("c8.lbbm"));
+  ASSERT_EQ(t.status, 0) << t.err;
+  CliRun r = lbb("retile --model " + path("c8.lbbm") + " --tile 16 -o " + path("c16.lbbm"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("1x16x16 tiles"), std::string::npos) << r.err;
+  CliRun e = lbb("eval --model " + path("c16.lbbm") + " --data fmnist:test:4 --json --threads 1");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_EQ(json_number(e.out, "tiles"), 4) << e.out;  // one full 16x16 tile per 28x28 image
+  // 64x48: 4x3 tiles of the retiled model, no edges.
+  std::vector<uint8_t> px(64 * 48);
+  const ImageSet digits = load_images({"fmnist:test:12"});
+  for (size_t y = 0; y < 48; ++y)
+    for (size_t x = 0; x < 64; ++x) px[y * 64 + x] = digits.pixels[((y / 16 * 4 + x / 16) * 28 + 6 + y % 16) * 28 + 6 + x % 16];
+  write_png(path("img.png"), 1, 48, 64, px.data());
+  CliRun c = lbb("compress " + path("img.png") + " -o " + path("img.lbb") + " --model " + path("c16.lbbm") + " --json");
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_EQ(json_number(c.out, "edge_tiles"), 0) << c.out;
+  expect_error("decompress " + path("img.lbb") + " --model " + path("c8.lbbm") + " -o " + path("o1"),
+               {"img.lbb", "another model"});
+  CliRun d = lbb("decompress " + path("img.lbb") + " --model " + path("c16.lbbm") + " -o " + path("o2"));
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_EQ(load_images({path("o2/img.png")}).pixels, px);
+  expect_error("retile --model " + path("c8.lbbm") + " --tile 18 -o " + path("c18.lbbm"), {"--tile 18", "multiple of 4"});
+  expect_error("retile --model models/fmnist.lbbm --tile 56 -o " + path("f56.lbbm"), {"fmnist.lbbm", "self-attention"});
+  expect_error("retile --model " + path("c8.lbbm") + " --tile 16 -o " + path("c16.lbbm"), {"c16.lbbm", "exists"});
+  EXPECT_FALSE(fs::exists(path("c18.lbbm")) || fs::exists(path("f56.lbbm")));
 }
 
 TEST_F(Cli, PatternsCostNoMoreThanRawBytes) {

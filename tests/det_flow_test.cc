@@ -16,6 +16,7 @@
 #include "det/det_flow.h"
 #include "flow/flow_model.h"
 #include "flow/model_io.h"
+#include "io/crops.h"
 #include "io/errors.h"
 #include "io/images.h"
 #include "model/det_math.h"
@@ -78,8 +79,8 @@ double vs_torch(const A& a, const A& b) {
   g_worst_vs_torch = std::max(g_worst_vs_torch, e);
   return e;
 }
-void report_worst(const char* what) {
-  std::printf("%s: worst relative difference to LibTorch float64 %.3g\n", what, g_worst_vs_torch);
+void report_worst(const std::string& what) {
+  std::printf("%s: worst relative difference to LibTorch float64 %.3g\n", what.c_str(), g_worst_vs_torch);
   g_worst_vs_torch = 0;
 }
 
@@ -428,11 +429,11 @@ TEST(DetFlow, DefaultConfigMatchesTorch) {
   report_worst("default config, 2 images");
 }
 
-// A trained model file, the shipped one unless LBB_TEST_MODEL names another: 4 Fashion-MNIST
-// test images and 2 noise images, every layer and the whole model.
-TEST(DetFlow, TrainedModelFileMatchesTorch) {
-  const char* env = std::getenv("LBB_TEST_MODEL");
-  const std::string path = env && *env ? env : "models/fmnist.lbbm";  // tests run in the source dir
+// Trained model files, the shipped ones unless LBB_TEST_MODEL names another: Fashion-MNIST test
+// images or photo tiles (tests/data/photo_val, never trained on), and 2 noise images; every
+// layer and the whole model.
+void check_trained_model_file(const std::string& path) {
+  SCOPED_TRACE(path);
   LoadedModel loaded = load_model(path);
   FlowModel model = loaded.model;
   model->to(torch::kFloat64);
@@ -444,7 +445,10 @@ TEST(DetFlow, TrainedModelFileMatchesTorch) {
     ImageSet set = load_images({"fmnist:test:4"});
     x = torch::from_blob(set.pixels.data(), {4, 1, 28, 28}, torch::kUInt8).clone();
   } else {
-    x = torch::zeros({0, img.c, img.h, img.w}, torch::kUInt8);
+    ImageSet set = full_tiles(load_image_items({img.c == 3 ? "tests/data/photo_val/rgb" : "tests/data/photo_val/grey"}),
+                              static_cast<uint32_t>(img.c), static_cast<uint32_t>(img.h), static_cast<uint32_t>(img.w));
+    const int64_t n = std::min<int64_t>(set.n, 4);
+    x = torch::from_blob(set.pixels.data(), {n, img.c, img.h, img.w}, torch::kUInt8).clone();
   }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(21);
   x = torch::cat({x, torch::randint(0, 256, {2, img.c, img.h, img.w}, gen).to(torch::kUInt8)});
@@ -452,10 +456,17 @@ TEST(DetFlow, TrainedModelFileMatchesTorch) {
   torch::NoGradGuard no_grad;
   torch::Tensor y = model->preprocess(model->to_base(x.narrow(0, 0, 1)).to(torch::kFloat64) + 0.5, nullptr);
   check_layers_against_torch(model, det, to_vec(y));
-  report_worst("trained model file, 6 images");
+  report_worst("trained model file, " + std::to_string(x.size(0)) + " images");
   DetFlowModel det32 = DetFlowModel::load(path, DetPrecision::kFloat32);
   check_model_against_torch(model, det32, static_cast<int>(x.size(0)), 22, 1e-4, x);
   report_worst("trained model file, float32 networks");
+}
+
+TEST(DetFlow, TrainedModelFilesMatchTorch) {
+  const char* env = std::getenv("LBB_TEST_MODEL");
+  if (env && *env) return check_trained_model_file(env);
+  for (const char* shipped : {"models/fmnist.lbbm", "models/photo_rgb.lbbm", "models/photo_grey.lbbm"})  // tests run in the source dir
+    check_trained_model_file(shipped);
 }
 
 // ---- the Newton inverse -------------------------------------------------------------------------
