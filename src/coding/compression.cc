@@ -306,7 +306,7 @@ struct SampleCost {
 // of them, each coded (on scratch messages) by the flow and by the best direct coder.
 SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tiles) {
   SampleCost cost;
-  const uint32_t cc = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+  const uint32_t cc = colour_planes(item);
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   if ((fc != cc && fc != 1) || item.h < fh || item.w < fw) return cost;
   const uint64_t rows = item.h / fh, cols = item.w / fw, groups = cc / fc;
@@ -329,15 +329,11 @@ SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tile
   return cost;
 }
 
-uint32_t colour_planes(const ImageItem& item) {
-  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
-}
-
 // Bits per subpixel of the direct coders on the large tiles of a direct-only entry, estimated on
 // the first and the middle tile of the middle image.
 double direct_plan_bpd(const TileCoder& tc, const ImageItem& item) {
   Tile t;
-  t.planes = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+  t.planes = colour_planes(item);
   t.h = std::min(item.h, kDirectTileSide), t.w = std::min(item.w, kDirectTileSide);
   t.image = item.count / 2;
   std::vector<uint8_t> buf(t.subpixels());

@@ -8,10 +8,6 @@ namespace lbb {
 
 namespace {
 
-uint32_t colour_planes(const ImageItem& item) {
-  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
-}
-
 // Planes of `item` the model's `channels` take: groups of `channels` colour planes.
 uint32_t plane_groups(const ImageItem& item, uint32_t channels) {
   const uint32_t cc = colour_planes(item);
@@ -96,6 +92,9 @@ ImageSet full_tiles(const std::vector<ImageItem>& items, uint32_t channels, uint
             ++set.n;
           }
   }
+  if (set.n == 0 && !items.empty())
+    throw InputError(items[0].name + ": images of " + std::to_string(items[0].w) + "x" + std::to_string(items[0].h) +
+                     " hold no full " + std::to_string(tw) + "x" + std::to_string(th) + " tile of the model");
   if (edge_subpixels) *edge_subpixels = edges;
   return set;
 }

@@ -38,7 +38,8 @@ class CropSampler {
 };
 
 // Every full tile×tile block of each image's colour planes, as an ImageSet of `channels`-channel
-// tiles (edges that do not fill a tile are left out; `edge_subpixels` counts them).
+// tiles (edges that do not fill a tile are left out; `edge_subpixels` counts them). Throws
+// InputError naming the first image when the images hold no full tile at all.
 ImageSet full_tiles(const std::vector<ImageItem>& items, uint32_t channels, uint32_t tile_h, uint32_t tile_w,
                     uint64_t* edge_subpixels = nullptr);
 

@@ -96,6 +96,11 @@ struct ImageItem {
   std::vector<uint8_t> pixels;
 };
 
+// The colour planes of an item: its channels without the alpha plane.
+inline uint32_t colour_planes(const ImageItem& item) {
+  return item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+}
+
 // Loads files and directories (recursively) in order, one item per file. Each input is
 //   a file, its type recognized by content: PNG, PGM/PPM (P2/P3/P5/P6, maxval 255), IDX
 //       (raw or gzipped; ubyte [n,h,w] or [n,h,w,c], c in {1,3}) -> one item (kIdx for IDX);

@@ -22,7 +22,6 @@
 #include "det/det_profile.h"
 #include "model/windowed_gaussian.h"
 #include "io/crops.h"
-#include "io/errors.h"
 #include "io/images.h"
 #include "model_search.h"
 
@@ -172,9 +171,6 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));
-    if (images.n == 0)
-      throw InputError(items[0].name + ": holds no full " + std::to_string(tile.w) + "x" + std::to_string(tile.h) +
-                       " tile of the model");
     FlowCoder coder(*model.flow, CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const Timing one = time_coding(model, coder, images, 1);

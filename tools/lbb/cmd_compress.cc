@@ -29,7 +29,7 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   for (const std::string& f : files) models.push_back(load_coding_model(f));
   uint32_t colour = 0;
   for (const ImageItem& item : items) {
-    const uint32_t c = item.channels == 2 || item.channels == 4 ? item.channels - 1 : item.channels;
+    const uint32_t c = colour_planes(item);
     colour = colour == 0 || colour == c ? c : UINT32_MAX;
   }
   const auto matches = [&](const CodingModel& m) { return m.flow->config().channels == static_cast<int64_t>(colour); };

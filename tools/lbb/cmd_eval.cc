@@ -8,7 +8,6 @@
 #include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
-#include "io/errors.h"
 #include "io/crops.h"
 #include "train/evaluate.h"
 
@@ -46,10 +45,6 @@ void add_eval_command(CLI::App& app) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     ImageSet data = full_tiles(items, static_cast<uint32_t>(cfg.channels), static_cast<uint32_t>(cfg.height),
                                static_cast<uint32_t>(cfg.width), &edge_subpixels);
-    if (data.n == 0)
-      throw InputError(items[0].name + ": images of " + std::to_string(items[0].w) + "x" + std::to_string(items[0].h) +
-                       " hold no full " + std::to_string(cfg.width) + "x" + std::to_string(cfg.height) +
-                       " tile of the model");
     EvalOptions opt;
     opt.samples = args->samples;
     opt.batch = args->batch;
