@@ -1,7 +1,9 @@
-// A small .lbb file compressed once and committed (tests/data), decoded by every build
+// Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
-// change) that would break old files fails here. Regenerate only on a deliberate format
-// change: LBB_WRITE_GOLDEN=1 ./compress_golden_test (and bump the container version).
+// change) that would break old files fails here. One file per container version this build
+// reads (golden_v3.lbb: version 3, written by the build that wrote it; golden.lbb: the
+// current version). On a deliberate format change, bump the container version, keep the old
+// file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -17,6 +19,7 @@ namespace {
 const char* kModel = "tests/data/golden_model.lbbm";
 const char* kImages = "tests/data/golden_images.idx";
 const char* kFile = "tests/data/golden.lbb";
+const char* kFileV3 = "tests/data/golden_v3.lbb";
 
 ImageSet golden_images() {
   ImageSet set;
@@ -70,15 +73,18 @@ void write_golden() {
 TEST(GoldenFile, DecodesToTheCommittedImages) {
   if (std::getenv("LBB_WRITE_GOLDEN")) write_golden();
   CodingModel model = load_coding_model(kModel);
-  const Container c = read_container(kFile);
   const std::vector<ImageItem> expected = golden_items();
-  for (int threads : {1, 2}) {
-    const std::vector<ImageItem> out = decompress_items(model, c, threads, kFile);
-    ASSERT_EQ(out.size(), expected.size());
-    for (size_t i = 0; i < out.size(); ++i) {
-      EXPECT_EQ(out[i].name, expected[i].name);
-      EXPECT_EQ(out[i].channels, expected[i].channels);
-      EXPECT_EQ(out[i].pixels, expected[i].pixels);
+  for (const char* file : {kFileV3, kFile}) {
+    const Container c = read_container(file);
+    EXPECT_EQ(c.header.version, file == kFile ? kContainerVersion : 3) << file;
+    for (int threads : {1, 2}) {
+      const std::vector<ImageItem> out = decompress_items(model, c, threads, file);
+      ASSERT_EQ(out.size(), expected.size()) << file;
+      for (size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].name, expected[i].name) << file;
+        EXPECT_EQ(out[i].channels, expected[i].channels) << file;
+        EXPECT_EQ(out[i].pixels, expected[i].pixels) << file;
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-// The .lbb container (version 3): round trips, the exact byte layout (against an independent
+// The .lbb container (versions 3 and 4, one layout): round trips, the exact byte layout (against an independent
 // hand-written encoder), tile arithmetic, rejection of every truncation and every single-bit flip
 // with a specific one-line message, structural checks on files whose CRC holds (including hostile
 // headers that must be rejected at once and without allocating), caller checks
@@ -277,6 +277,18 @@ TEST(FormatContainer, RoundTripSingleImage) {
   EXPECT_EQ(bytes, hand_encoded(c));
 }
 
+TEST(FormatContainer, OlderVersionKeepsItsVersion) {
+  // Versions 3 and 4 share the layout (they differ in how tiles are coded): a version-3
+  // file parses as version 3 and serializes to the same bytes.
+  Container c = single_image(40);
+  c.header.version = 3;
+  const std::vector<uint8_t> bytes = serialize_container(c);
+  EXPECT_EQ(bytes[3], 3);
+  const Container back = parse_container(bytes, "old");
+  EXPECT_EQ(back.header.version, 3);
+  EXPECT_EQ(serialize_container(back), bytes);
+}
+
 TEST(FormatContainer, RoundTripSeveralEntriesAndStreams) {
   const Container c = multi_stream();
   const std::vector<uint8_t> bytes = serialize_container(c);
@@ -510,7 +522,7 @@ TEST(FormatContainer, OneStreamOverheadIsSmall) {
   EXPECT_EQ(container_overhead(multi_stream()), serialize_container(multi_stream()).size() - 306);
   // The exact layout, up to the payload.
   const std::vector<uint8_t> head(bytes.begin(), bytes.begin() + 32);
-  const std::vector<uint8_t> want = {'L', 'B', 'B', 3, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0, 5,    'a',  '.', 'p',
+  const std::vector<uint8_t> want = {'L', 'B', 'B', 4, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0, 5,    'a',  '.', 'p',
                                      'n', 'g', 0,   0, 1,    0,    28,   28,   1,  28, 28, 1, 0, 1, 0xDE, 0x02};
   EXPECT_EQ(head, want);
   uint32_t crc = 0;
@@ -575,12 +587,12 @@ TEST(FormatContainer, BadMagicAndVersion) {
   expect_input_error([&] { parse_container(std::vector<uint8_t>{'L', 'X'}, "s"); }, {"s: not an lbb file"});
   expect_input_error([&] { parse_container(std::vector<uint8_t>{'L', 'B'}, "s"); }, {"s: truncated"});
   expect_input_error([&] { parse_container(std::vector<uint8_t>{}, "e"); }, {"e: empty file"});
-  static_assert(kContainerVersion == 3);
-  for (const uint8_t other : {uint8_t(2), uint8_t(4), uint8_t(1), uint8_t(255)}) {
+  static_assert(kOldestContainerVersion == 3 && kContainerVersion == 4);
+  for (const uint8_t other : {uint8_t(2), uint8_t(5), uint8_t(1), uint8_t(255)}) {
     std::vector<uint8_t> bytes = serialize_container(single_image(10));
     bytes[3] = other;
     const std::string want = "other.lbb: unsupported lbb container version " + std::to_string(other) +
-                             " (this build reads version 3)";
+                             " (this build reads versions 3 to 4)";
     expect_input_error([&] { parse_container(sealed({bytes.begin(), bytes.end() - 4}), "other.lbb"); }, {want});
     expect_input_error([&] { parse_container(bytes, "other.lbb"); }, {want});  // CRC broken too
   }
@@ -885,7 +897,7 @@ TEST(FormatContainer, InvalidContainerIsACallerError) {
   invalid([](Container& c) { c.header.sigma = 0; }, "sigma 0");
   invalid([](Container& c) { c.header.sigma = std::nan(""); }, "sigma nan");
   invalid([](Container& c) { c.header.version = kContainerVersion + 1; }, "version");
-  invalid([](Container& c) { c.header.version = kContainerVersion - 1; }, "version");
+  invalid([](Container& c) { c.header.version = kOldestContainerVersion - 1; }, "version");
   invalid([](Container& c) { c.images[0].name = ""; }, "empty name");
   invalid([](Container& c) { c.images[0].name.assign(kMaxNameBytes + 1, 'x'); }, "long name");
   invalid([](Container& c) { c.images[1].format = 3; }, "format");
@@ -982,7 +994,7 @@ TEST(FormatContainer, WriteAndReadFile) {
   expect_input_error([&] { read_container(dir.file("bad.lbb")); }, {dir.file("bad.lbb") + ": truncated"});
   test::write_raw(dir.file("v2.lbb"), {'L', 'B', 'B', 2, 0, 0, 0, 0, 1, 1, 28, 28});
   expect_input_error([&] { read_container(dir.file("v2.lbb")); },
-                     {dir.file("v2.lbb") + ": unsupported lbb container version 2 (this build reads version 3)"});
+                     {dir.file("v2.lbb") + ": unsupported lbb container version 2 (this build reads versions 3 to 4)"});
 }
 
 TEST(FormatContainer, FailedWriteLeavesNothingBehind) {

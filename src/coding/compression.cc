@@ -93,6 +93,7 @@ namespace {
 struct Tile {
   uint32_t entry = 0, image = 0, plane0 = 0, planes = 1;
   uint32_t y0 = 0, x0 = 0, h = 1, w = 1;
+  uint32_t cols = 1;  // tiles in a row of its plane group (the tile below is `cols` later)
   bool alpha = false;
   bool edge = false;  // a colour tile smaller than the entry's tile size
   uint64_t subpixels() const { return uint64_t{planes} * h * w; }
@@ -133,6 +134,7 @@ class TileIndex {
       th = ent.alpha_tile_h, tw = ent.alpha_tile_w;
     }
     const uint32_t cols = (ent.w + tw - 1) / tw;
+    tile.cols = cols;
     tile.y0 = static_cast<uint32_t>(j / cols) * th;
     tile.x0 = static_cast<uint32_t>(j % cols) * tw;
     tile.h = std::min(th, ent.h - tile.y0);
@@ -173,6 +175,78 @@ void copy_tile_in(ImageItem& item, const Tile& t, const uint8_t* in) {
   }
 }
 
+// ---- the carried adaptive coder (container version ≥ 4) -------------------------------------------
+
+// Whether tile t's adaptive mode is the carried coder (AdaptiveState and TileBorder of
+// model/adaptive_image_model.h): every colour tile of a version-4 file.  Its state runs over
+// every colour tile of the stream, whatever coded it, in decoding order.
+bool carried(uint8_t version, const Tile& t) { return version >= 4 && !t.alpha; }
+
+// Version 4 decodes each stream first tile first (the encoder pushes its tiles last first),
+// so that a tile's neighbours above and left of it are decoded before it; version 3 decoded
+// last tile first.
+bool decodes_forward(uint8_t version) { return version >= 4; }
+
+// The samples of `image` around tile `ti` (global index) that the decoder of a stream
+// starting at tile `first` has when it reaches the tile (version 4).
+TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, uint64_t first) {
+  TileBorder b;
+  b.has_above = t.y0 > 0 && ti >= first + t.cols;  // the tile above is `cols` earlier
+  b.has_left = t.x0 > 0 && ti >= first + 1;
+  b.has_corner = b.has_above && t.x0 > 0 && ti >= first + t.cols + 1;
+  b.has_above_right = b.has_above && t.x0 + t.w < image.w;
+  const size_t aw = t.w + 2;
+  b.above.assign(t.planes * aw, 0);
+  b.left.assign(size_t{t.planes} * t.h, 0);
+  for (uint32_t p = 0; p < t.planes; ++p) {
+    const uint8_t* plane = plane_of(image, t.image, t.plane0 + p);
+    if (b.has_above) {
+      const uint8_t* row = plane + size_t{t.y0 - 1} * image.w + t.x0;
+      uint8_t* above = b.above.data() + p * aw;
+      std::copy(row, row + t.w, above + 1);
+      if (b.has_corner) above[0] = row[-1];
+      if (b.has_above_right) above[t.w + 1] = row[t.w];
+    }
+    if (b.has_left)
+      for (uint32_t i = 0; i < t.h; ++i) b.left[size_t{p} * t.h + i] = plane[size_t{t.y0 + i} * image.w + t.x0 - 1];
+  }
+  return b;
+}
+
+// The carried coder's codes of the colour tiles [first, end) of one stream of `tiles` (whose
+// entries' planes are `coded`), computed in decoding order before the encoder pushes anything.
+struct CarriedCodes {
+  std::vector<AdaptiveInterval> intervals;  // tile ti's are [begin[ti − first], + its subpixels)
+  std::vector<size_t> begin;
+  std::vector<double> bits;                 // exact bits of tile ti − first (alpha tiles: 0)
+};
+
+CarriedCodes code_carried(const TileIndex& tiles, const std::vector<const ImageItem*>& coded, uint64_t first,
+                          uint64_t end, bool keep_intervals) {
+  CarriedCodes c;
+  c.begin.assign(end - first, 0);
+  c.bits.assign(end - first, 0);
+  AdaptiveState state;
+  std::vector<uint8_t> buf;
+  for (uint64_t ti = first; ti < end; ++ti) {
+    const Tile t = tiles.at(ti);
+    if (t.alpha) continue;
+    const ImageItem& item = *coded[t.entry];
+    buf.resize(t.subpixels());
+    copy_tile_out(item, t, buf.data());
+    c.begin[ti - first] = c.intervals.size();
+    c.bits[ti - first] = record_adaptive_tile(state, buf.data(), t.planes, t.h, t.w, carried_border(item, t, ti, first),
+                                              keep_intervals ? &c.intervals : nullptr);
+  }
+  return c;
+}
+
+// What the decoder's carried coder needs for one tile.
+struct CarriedContext {
+  AdaptiveState* state;
+  const TileBorder* border;
+};
+
 // ---- the tile coders ---------------------------------------------------------------------------
 
 // Mode distributions: a tile the flow may code is almost always flow-coded (0.05 bits); the
@@ -205,8 +279,10 @@ class TileCoder {
     return true;
   }
 
-  // The cheapest coder other than the flow, and its bits (mode flag included).
-  TileMode best_direct(const uint8_t* tile, const Tile& t, bool flow_capable, double* bits) const {
+  // The cheapest coder other than the flow, and its bits (mode flag included); the adaptive
+  // coder's bits are `adaptive_bits` if ≥ 0 (the carried coder's), else those of the tile alone.
+  TileMode best_direct(const uint8_t* tile, const Tile& t, bool flow_capable, double* bits,
+                       double adaptive_bits = -1) const {
     const CategoricalModel& modes = mode_model(flow_capable);
     const auto flag = [&](TileMode m) { return model_bits(modes, static_cast<uint64_t>(m)); };
     TileMode best = TileMode::kRaw;
@@ -216,7 +292,7 @@ class TileCoder {
       if (b < *bits) *bits = b, best = m;
     };
     if (constant(tile, t)) consider(TileMode::kConstant, 8.0 * t.planes);
-    consider(TileMode::kAdaptive, adaptive_tile_bits(tile, t.planes, t.h, t.w));
+    consider(TileMode::kAdaptive, adaptive_bits >= 0 ? adaptive_bits : adaptive_tile_bits(tile, t.planes, t.h, t.w));
     if (context_capable(t)) consider(TileMode::kContext, model_.direct->image_bits(tile, t.h, t.w));
     return best;
   }
@@ -230,14 +306,16 @@ class TileCoder {
       case TileMode::kRaw:
         for (size_t i = n; i-- > 0;) push_uniform(m, tile[i], 256);
         break;
-      case TileMode::kAdaptive: push_adaptive_tile(m, tile, t.planes, t.h, t.w); break;
+      case TileMode::kAdaptive: push_adaptive_tile(m, tile, t.planes, t.h, t.w); break;  // the tile alone
       case TileMode::kContext: model_.direct->push_image(m, tile, t.h, t.w); break;
       case TileMode::kFlow: throw std::logic_error("push_direct: flow");
     }
   }
 
-  // Pops the mode and the tile; throws InputError via CodingError on impossible content.
-  void pop(Message& m, const ContainerImage& e, const Tile& t, uint8_t* tile, DetScratch& scratch) const {
+  // Pops the mode and the tile (an adaptive tile with the carried coder if `cc` is given) and
+  // returns the mode; throws CodingError on impossible content.
+  TileMode pop(Message& m, const ContainerImage& e, const Tile& t, uint8_t* tile, DetScratch& scratch,
+               const CarriedContext* cc) const {
     const bool fc = flow_capable(e, t);
     const TileMode mode = static_cast<TileMode>(pop_symbol(m, mode_model(fc)));
     const size_t n = t.subpixels(), plane = size_t{t.h} * t.w;
@@ -253,13 +331,20 @@ class TileCoder {
       case TileMode::kRaw:
         for (size_t i = 0; i < n; ++i) tile[i] = static_cast<uint8_t>(pop_uniform(m, 256));
         break;
-      case TileMode::kAdaptive: pop_adaptive_tile(m, tile, t.planes, t.h, t.w); break;
+      case TileMode::kAdaptive:
+        if (cc) {
+          pop_adaptive_tile(m, *cc->state, tile, t.planes, t.h, t.w, *cc->border);
+        } else {
+          pop_adaptive_tile(m, tile, t.planes, t.h, t.w);
+        }
+        break;
       case TileMode::kContext:
         if (!context_capable(t)) throw CodingError("context mode on a tile of another channel count");
         model_.direct->pop_image(m, tile, t.h, t.w);
         break;
       default: throw CodingError("unknown tile mode");
     }
+    return mode;
   }
 
   const FlowCoder& flow() const { return coder_; }
@@ -285,13 +370,14 @@ Message filled_message(double bits) {
 }
 
 // Bits of flow tile `t` of `item` coded by the flow (on a scratch message holding the bits it
-// pops first) or by the best direct coder, whichever is cheaper, mode flag included.
+// pops first) or by the best direct coder, whichever is cheaper, mode flag included (the
+// adaptive coder's bits `adaptive_bits`, or those of the tile alone if < 0).
 double flow_or_direct_bits(const TileCoder& tc, const ImageItem& item, const Tile& t, std::vector<uint8_t>* buf,
-                           DetScratch& scratch) {
+                           DetScratch& scratch, double adaptive_bits = -1) {
   buf->resize(t.subpixels());
   copy_tile_out(item, t, buf->data());
   double direct = 0;
-  tc.best_direct(buf->data(), t, true, &direct);
+  tc.best_direct(buf->data(), t, true, &direct, adaptive_bits);
   Message m = filled_message(0.5 * tc.flow().params().precision_bits * static_cast<double>(buf->size()) + 1024);
   const double before = m.bits();
   tc.flow().encode(m, buf->data(), scratch);
@@ -348,11 +434,20 @@ double direct_plan_bpd(const TileCoder& tc, const ImageItem& item) {
   return bits / dims;
 }
 
+// Large tiles of `planes` colour planes (the direct coders' layout).
+void set_direct_tiles(ContainerImage* e, uint32_t planes) {
+  e->flow = false;
+  e->tile_h = std::min(e->h, kDirectTileSide), e->tile_w = std::min(e->w, kDirectTileSide);
+  e->tile_channels = planes;
+}
+
 // Whether flow tiles code `item` in fewer bits than direct tiles, measured on the same pixels:
 // blocks of up to 4×4 flow tiles (the middle of a single image, or whole images of an IDX
 // entry, at most 16 flow tiles in all), each coded as one direct tile and as flow tiles (flow
-// or direct, whichever is cheaper, each on a scratch message).  The flow must win by 2 %.
-bool flow_plan_wins(const TileCoder& tc, const ImageItem& item) {
+// or the carried direct coders over the block, whichever is cheaper, each on a scratch
+// message).  Returns the flow plan's bits per subpixel there, or a negative number unless it
+// beats the direct coders by 2 %.
+double flow_plan_bpd(const TileCoder& tc, const ImageItem& item) {
   const uint32_t cc = colour_planes(item), fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   Tile block;
   block.planes = cc;
@@ -362,27 +457,33 @@ bool flow_plan_wins(const TileCoder& tc, const ImageItem& item) {
   const uint32_t blocks = std::min<uint32_t>(item.count, std::max<uint32_t>(1, 16 / per_block));
   DetScratch scratch;
   std::vector<uint8_t> pixels(block.subpixels()), tile;
-  double direct_bits = 0, flow_bits = 0;
+  double direct_bits = 0, flow_bits = 0, dims = 0;
   for (uint32_t b = 0; b < blocks; ++b) {
     block.image = static_cast<uint32_t>(uint64_t{item.count} * (2 * b + 1) / (2 * blocks));
     copy_tile_out(item, block, pixels.data());
     double bits = 0;
     tc.best_direct(pixels.data(), block, false, &bits);
     direct_bits += bits;
-    for (uint32_t p = 0; p < cc; p += fc)
-      for (uint32_t y = block.y0; y < block.y0 + block.h; y += fh)
-        for (uint32_t x = block.x0; x < block.x0 + block.w; x += fw) {
-          Tile t;
-          t.image = block.image, t.plane0 = p, t.planes = fc, t.y0 = y, t.x0 = x, t.h = fh, t.w = fw;
-          flow_bits += flow_or_direct_bits(tc, item, t, &tile, scratch);
-        }
+    dims += static_cast<double>(pixels.size());
+    // The block as an image of flow tiles, one stream.
+    ImageItem part;
+    part.channels = cc, part.h = block.h, part.w = block.w, part.count = 1;
+    part.pixels = pixels;
+    ContainerImage e;
+    e.channels = cc, e.h = block.h, e.w = block.w, e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc, e.flow = true;
+    const std::vector<ContainerImage> entries{e};
+    const TileIndex tiles(entries);
+    const CarriedCodes carried_codes = code_carried(tiles, {&part}, 0, tiles.size(), false);
+    for (uint64_t ti = 0; ti < tiles.size(); ++ti)
+      flow_bits += flow_or_direct_bits(tc, part, tiles.at(ti), &tile, scratch, carried_codes.bits[ti]);
   }
-  return flow_bits < 0.98 * direct_bits;
+  return flow_bits < 0.98 * direct_bits ? flow_bits / dims : -1;
 }
 
 // The container entry for `item`: tiles of the flow's shape if the flow can code them and
-// codes them in fewer bits than the direct coders would code large tiles.
-ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow) {
+// codes them in fewer bits than the direct coders would code large tiles.  *flow_bpd is the
+// flow plan's estimated bits per subpixel when it won on measurement, else negative.
+ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow, double* flow_bpd) {
   ContainerImage e;
   e.name = item.name;
   e.format = static_cast<uint8_t>(item.format);
@@ -390,13 +491,13 @@ ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefe
   const uint32_t cc = e.colour_channels();
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   bool flow = (fc == cc || fc == 1) && item.h >= fh && item.w >= fw;
-  if (flow && !prefer_flow) flow = flow_plan_wins(tc, item);
+  *flow_bpd = -1;
+  if (flow && !prefer_flow) flow = (*flow_bpd = flow_plan_bpd(tc, item)) >= 0;
   if (flow) {
     e.flow = true;
     e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc;
   } else {
-    e.tile_h = std::min(item.h, kDirectTileSide), e.tile_w = std::min(item.w, kDirectTileSide);
-    e.tile_channels = cc;
+    set_direct_tiles(&e, cc);
   }
   if (e.has_alpha()) e.alpha_tile_h = std::min(item.h, kDirectTileSide), e.alpha_tile_w = std::min(item.w, kDirectTileSide);
   return e;
@@ -545,19 +646,22 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   index_items.reserve(items.size());
   std::vector<const ImageItem*> coded(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    ContainerImage e = plan_entry(tc, items[i], opt.prefer_flow);
+    double flow_bpd = -1;
+    ContainerImage e = plan_entry(tc, items[i], opt.prefer_flow, &flow_bpd);
     coded[i] = &items[i];
     std::vector<uint8_t> palette = distinct_colours(items[i]);
-    if (!palette.empty() && !e.flow) {
+    if (!palette.empty() && !(e.flow && opt.prefer_flow)) {
+      // Palette indices against the colour plan that won (flow or direct).
       ImageItem indices = index_item(items[i], palette);
       const double plane_bits = 8.0 * palette.size();
       const double d_colour = static_cast<double>(colour_planes(items[i])) * items[i].h * items[i].w;
       const double d_index = static_cast<double>(items[i].h) * items[i].w;
-      if (direct_plan_bpd(tc, indices) * d_index + plane_bits < direct_plan_bpd(tc, items[i]) * d_colour) {
+      const double colour_bpd = e.flow ? flow_bpd : direct_plan_bpd(tc, items[i]);
+      if (direct_plan_bpd(tc, indices) * d_index + plane_bits < colour_bpd * d_colour) {
         index_items.push_back(std::move(indices));
         coded[i] = &index_items.back();
         e.palette = std::move(palette);
-        e.tile_channels = 1;
+        set_direct_tiles(&e, 1);
       }
     }
     c.images.push_back(std::move(e));
@@ -582,14 +686,17 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     std::vector<uint8_t> buf, undo;
     std::vector<double> u;
     CompressReport& r = per[s];
-    for (uint64_t ti = first[s]; ti < first[s + 1]; ++ti) {
+    const CarriedCodes carried_codes = code_carried(tiles, coded, first[s], first[s + 1], true);
+    for (uint64_t ti = first[s + 1]; ti-- > first[s];) {  // pushed last tile first: decoded first tile first
       const Tile t = tiles.at(ti);
       const ContainerImage& e = c.images[t.entry];
       buf.resize(t.subpixels());
       copy_tile_out(*coded[t.entry], t, buf.data());
       const bool fc = tc.flow_capable(e, t);
+      const bool carried_tile = carried(c.header.version, t);
       double direct_bits = 0;
-      TileMode mode = tc.best_direct(buf.data(), t, fc, &direct_bits);
+      TileMode mode =
+          tc.best_direct(buf.data(), t, fc, &direct_bits, carried_tile ? carried_codes.bits[ti - first[s]] : -1);
       double tile_bits = direct_bits;
       const double before = m.bits();
       // The flow, once the message can lend what it pops first (DESIGN.md §6); kept only if
@@ -620,7 +727,10 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
           if (undo != buf) throw std::logic_error("compress_items: flow coder did not invert");
         }
       }
-      if (mode != TileMode::kFlow) {
+      if (mode == TileMode::kAdaptive && carried_tile) {
+        push_adaptive_intervals(m, carried_codes.intervals.data() + carried_codes.begin[ti - first[s]], buf.size());
+        r.theoretical_bits += direct_bits;
+      } else if (mode != TileMode::kFlow) {
         tc.push_direct(m, mode, buf.data(), t);
         r.theoretical_bits += direct_bits;
       }
@@ -710,11 +820,22 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
       throw InputError(where + " is corrupt (" + e.what() + ")");
     }
     std::vector<uint8_t> buf;
+    AdaptiveState state;
+    const bool forward = decodes_forward(c.header.version);
+    const uint64_t n = first[s + 1] - first[s];
     try {
-      for (uint64_t ti = first[s + 1]; ti-- > first[s];) {
+      for (uint64_t k = 0; k < n; ++k) {
+        const uint64_t ti = forward ? first[s] + k : first[s + 1] - 1 - k;
         const Tile t = tiles.at(ti);
         buf.resize(t.subpixels());
-        tc.pop(m, c.images[t.entry], t, buf.data(), scratch);
+        if (carried(c.header.version, t)) {
+          const TileBorder border = carried_border(out[t.entry], t, ti, first[s]);
+          const CarriedContext cc{&state, &border};
+          if (tc.pop(m, c.images[t.entry], t, buf.data(), scratch, &cc) != TileMode::kAdaptive)
+            record_adaptive_tile(state, buf.data(), t.planes, t.h, t.w, border, nullptr);  // learns every colour tile
+        } else {
+          tc.pop(m, c.images[t.entry], t, buf.data(), scratch, nullptr);
+        }
         // The encoder never borrows (a flow trial that borrows is rejected), and decoding
         // retraces its states, so a borrow means garbage: stop before decoding more of it.
         if (m.max_borrowed() > 0) throw InputError(where + " is corrupt (it reads past its own start)");

@@ -387,7 +387,8 @@ double sigma_from_code(uint64_t code) {
 void check_container(const Container& c) {
   const ContainerHeader& h = c.header;
   const auto bad = [](const std::string& why) { throw std::invalid_argument("container: " + why); };
-  if (h.version != kContainerVersion) bad("version must be " + std::to_string(kContainerVersion));
+  if (h.version < kOldestContainerVersion || h.version > kContainerVersion)
+    bad("version must be " + std::to_string(kOldestContainerVersion) + ".." + std::to_string(kContainerVersion));
   if (h.precision_bits > kMaxPrecisionBits) bad("precision_bits must be at most 63");
   if (!(std::isfinite(h.sigma) && h.sigma > 0)) bad("sigma must be finite and positive");
   if (c.images.size() > UINT32_MAX) bad("more than 2^32-1 image entries");
@@ -444,9 +445,9 @@ Container parse_container(const uint8_t* data, size_t size, const std::string& n
     fail("not an lbb file (bad magic)");
   }
   if (size < kPrefixBytes) fail("truncated (file ends inside the header)");
-  if (data[3] != kContainerVersion) {
-    fail("unsupported lbb container version " + std::to_string(data[3]) +
-         " (this build reads version " + std::to_string(kContainerVersion) + ")");
+  if (data[3] < kOldestContainerVersion || data[3] > kContainerVersion) {
+    fail("unsupported lbb container version " + std::to_string(data[3]) + " (this build reads versions " +
+         std::to_string(kOldestContainerVersion) + " to " + std::to_string(kContainerVersion) + ")");
   }
   // Whether the file is intact as a whole.  If it is, a bad field is reported as such; if not,
   // the damage (truncation, trailing bytes, corruption) is what the user needs to hear about.

@@ -29,8 +29,12 @@
 
 namespace lbb {
 
-inline constexpr uint8_t kContainerVersion = 3;        // the only version this build reads/writes
-                                                       // (3: any images, tiles; 2: one shape per file)
+// The version this build writes, and the oldest it reads.  What a version changes is in how
+// tiles are coded (src/coding/compression.h): 4 carries the adaptive coder's state from tile
+// to tile and predicts a tile's edges from its decoded neighbours; 3 coded every tile alone;
+// 2 (one image shape per file) and 1 are no longer read.
+inline constexpr uint8_t kContainerVersion = 4;
+inline constexpr uint8_t kOldestContainerVersion = 3;
 inline constexpr uint32_t kMaxImageSide = 1u << 20;    // bound on h and w
 inline constexpr uint32_t kMaxChannels = 4;            // grey, grey+alpha, RGB, RGBA
 inline constexpr uint64_t kMaxSubpixels = uint64_t{1} << 34;  // bound on Σ count·channels·h·w
@@ -80,7 +84,7 @@ struct ContainerImage {
 };
 
 struct ContainerHeader {
-  uint8_t version = kContainerVersion;  // invariant: == kContainerVersion
+  uint8_t version = kContainerVersion;  // invariant: kOldestContainerVersion ≤ version ≤ kContainerVersion
   // Identity of the model weights: model_id_of(archive_weights_hash(weights)).  32 bits are
   // plenty to catch a wrong model file by accident (and the images CRC backs it up).
   uint32_t model_id = 0;

@@ -100,28 +100,62 @@ inline int med(int w, int n, int nw) {
   return w + n - nw;
 }
 
-// Runs the model over the tile in decoding order. For every sample it calls
+// Neighbours W, N, NW, NE of sample (i, j) and its MED prediction.  Inside the tile, the
+// border rules of image_context(); a `border` (may be null) supplies the samples just
+// outside the tile's first row and column that the decoder already knows.
+struct Neighbours {
+  int W, N, NW, NE, pred;
+};
+
+inline Neighbours neighbours(const uint8_t* row, const uint8_t* up, uint32_t i, uint32_t j, uint32_t w,
+                             const uint8_t* above, const uint8_t* left, const TileBorder* b) {
+  Neighbours n;
+  if (i > 0) {
+    n.N = up[j];
+    const bool l = j == 0 && b && b->has_left;
+    n.W = j > 0 ? row[j - 1] : l ? left[i] : n.N;
+    n.NW = j > 0 ? up[j - 1] : l ? left[i - 1] : n.N;
+    n.NE = j + 1 < w ? up[j + 1] : n.N;
+    n.pred = med(n.W, n.N, n.NW);
+  } else if (b && b->has_above) {
+    n.N = above[1 + j];
+    n.W = j > 0 ? row[j - 1] : b->has_left ? left[0] : n.N;
+    n.NW = j > 0 ? above[j] : b->has_corner ? above[0] : n.N;
+    n.NE = j + 1 < w ? above[2 + j] : b->has_above_right ? above[w + 1] : n.N;
+    n.pred = med(n.W, n.N, n.NW);
+  } else if (j > 0 || (b && b->has_left)) {
+    n.W = n.N = n.NW = n.NE = j > 0 ? row[j - 1] : left[0];
+    n.pred = n.W;
+  } else {
+    n.W = n.N = n.NW = n.NE = n.pred = 128;
+  }
+  return n;
+}
+
+// Runs the model over the tile in decoding order, plane c with the frequencies *states[c]
+// (updated as it goes). For every sample it calls
 //   sym = code(f, total, sym)   (f: the context's 256 frequencies, total their sum)
 // with the true symbol when encoding (kDecode = false: samples are read from `in`) and −1
 // when decoding (the returned symbol gives the sample, written to `out` and read back as
 // the neighbour of later samples).
 template <bool kDecode, class Code>
 void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels, uint32_t h,
-              uint32_t w, Code&& code) {
+              uint32_t w, State* const* states, const TileBorder* border, Code&& code) {
   const Tuning& t = M.t;
   const size_t n = size_t{h} * w;
   // Symbol and MED residual of the current and of the previous plane.
   std::vector<uint8_t> syms(channels > 1 ? 2 * n : n);
   std::vector<int16_t> dmed(channels > 1 ? 2 * n : 0);
-  State st;
   for (uint32_t c = 0; c < channels; ++c) {
-    st.reset(M);
+    State& st = *states[c];
     const uint8_t* p = kDecode ? out + c * n : in + c * n;
     uint8_t* op = kDecode ? out + c * n : nullptr;
     uint8_t* sy = syms.data() + (c & 1) * n;
     const uint8_t* syp = syms.data() + ((c + 1) & 1) * n;
     int16_t* d = channels > 1 ? dmed.data() + (c & 1) * n : nullptr;
     const int16_t* dp = channels > 1 ? dmed.data() + ((c + 1) & 1) * n : nullptr;
+    const uint8_t* above = border ? border->above.data() + size_t{c} * (w + 2) : nullptr;
+    const uint8_t* left = border ? border->left.data() + size_t{c} * h : nullptr;
     const bool inter = c > 0;
     for (uint32_t i = 0; i < h; ++i) {
       const uint8_t* row = p + size_t{i} * w;
@@ -129,23 +163,10 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
       const uint8_t* syrow = sy + size_t{i} * w;
       for (uint32_t j = 0; j < w; ++j) {
         const size_t k = size_t{i} * w + j;
-        // Neighbours with the border rules of image_context().
-        int W, N, NW, NE, pred;
-        if (i > 0) {
-          N = up[j];
-          W = j > 0 ? row[j - 1] : N;
-          NW = j > 0 ? up[j - 1] : N;
-          NE = j + 1 < w ? up[j + 1] : N;
-          pred = med(W, N, NW);
-        } else if (j > 0) {
-          W = N = NW = NE = row[j - 1];
-          pred = W;
-        } else {
-          W = N = NW = NE = 128;
-          pred = 128;
-        }
+        const Neighbours nb = neighbours(row, up, i, j, w, above, left, border);
+        int pred = nb.pred;
         const int m0 = pred;
-        int energy = t.wa * (std::abs(W - NW) + std::abs(N - NW) + std::abs(N - NE));
+        int energy = t.wa * (std::abs(nb.W - nb.NW) + std::abs(nb.N - nb.NW) + std::abs(nb.N - nb.NE));
         if (j > 0) energy += t.ww * syrow[j - 1];
         if (i > 0) energy += t.wn * sy[k - w];
         if (inter) {
@@ -180,8 +201,13 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
   }
 }
 
-struct Coded {
-  uint32_t cum, freq, total;
+// Fresh frequencies for each plane of one tile (the independent-tile coder).
+struct FreshStates {
+  FreshStates(const Model& M, uint32_t channels) : planes(channels), ptrs(channels) {
+    for (uint32_t c = 0; c < channels; ++c) planes[c].reset(M), ptrs[c] = &planes[c];
+  }
+  std::vector<State> planes;
+  std::vector<State*> ptrs;
 };
 
 inline uint32_t cum_below(const uint32_t* f, int s) {
@@ -190,26 +216,22 @@ inline uint32_t cum_below(const uint32_t* f, int s) {
   return cum;
 }
 
-void push_tile(const Model& M, Message& m, const uint8_t* tile, uint32_t channels, uint32_t h,
-               uint32_t w) {
-  const size_t count = size_t{channels} * h * w;
-  if (count == 0) return;
-  std::vector<Coded> coded(count);
-  Coded* rec = coded.data();
-  run_tile<false>(M, tile, nullptr, channels, h, w, [&](const uint32_t* f, uint32_t total, int s) {
-    *rec++ = Coded{cum_below(f, s), f[s], total};
+// Appends the interval of every sample, in decoding order; returns their exact bits.
+double record_tile(const Model& M, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                   State* const* states, const TileBorder* border, std::vector<AdaptiveInterval>* out) {
+  double bits = 0;
+  run_tile<false>(M, tile, nullptr, channels, h, w, states, border, [&](const uint32_t* f, uint32_t total, int s) {
+    const uint64_t q = ans::kTotal / total;
+    bits += ans::kPrecisionBits - std::log2(static_cast<double>(f[s] * q));
+    if (out) out->push_back(AdaptiveInterval{cum_below(f, s), f[s], total});
     return s;
   });
-  for (size_t k = count; k-- > 0;) {
-    const Coded& c = coded[k];
-    const uint64_t q = ans::kTotal / c.total;
-    m.push(c.cum * q, c.freq * q);
-  }
+  return bits;
 }
 
-void pop_tile(const Model& M, Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  if (size_t{channels} * h * w == 0) return;
-  run_tile<true>(M, nullptr, tile, channels, h, w, [&](const uint32_t* f, uint32_t total, int) {
+void pop_tile(const Model& M, Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+              State* const* states, const TileBorder* border) {
+  run_tile<true>(M, nullptr, tile, channels, h, w, states, border, [&](const uint32_t* f, uint32_t total, int) {
     const uint64_t q = ans::kTotal / total;
     const uint64_t slot = m.peek();
     if (slot >= q * total) throw CodingError("adaptive image model: slot beyond the context total");
@@ -222,29 +244,77 @@ void pop_tile(const Model& M, Message& m, uint8_t* tile, uint32_t channels, uint
   });
 }
 
-double tile_bits(const Model& M, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  double bits = 0;
-  if (size_t{channels} * h * w == 0) return 0;
-  run_tile<false>(M, tile, nullptr, channels, h, w, [&](const uint32_t* f, uint32_t total, int s) {
-    const uint64_t q = ans::kTotal / total;
-    bits += ans::kPrecisionBits - std::log2(static_cast<double>(f[s] * q));
-    return s;
-  });
-  return bits;
+void check_border(const TileBorder& b, uint32_t channels, uint32_t h, uint32_t w) {
+  if (channels > AdaptiveState::kMaxPlanes || (b.has_above && b.above.size() < size_t{channels} * (w + 2)) ||
+      (b.has_left && b.left.size() < size_t{channels} * h) || ((b.has_corner || b.has_above_right) && !b.has_above))
+    throw std::invalid_argument("adaptive image model: border does not fit the tile");
+}
+
+}  // namespace
+
+struct AdaptiveState::Plane : State {};
+
+AdaptiveState::AdaptiveState() = default;
+AdaptiveState::~AdaptiveState() = default;
+AdaptiveState::AdaptiveState(AdaptiveState&&) noexcept = default;
+AdaptiveState& AdaptiveState::operator=(AdaptiveState&&) noexcept = default;
+
+AdaptiveState::Plane* AdaptiveState::plane(uint32_t c) {
+  if (!planes_[c]) {
+    planes_[c] = std::make_unique<Plane>();
+    planes_[c]->reset(default_model());
+  }
+  return planes_[c].get();
+}
+
+namespace {
+
+std::vector<State*> states_of(AdaptiveState& state, uint32_t channels) {
+  std::vector<State*> ptrs(channels);
+  for (uint32_t c = 0; c < channels; ++c) ptrs[c] = state.plane(c);
+  return ptrs;
 }
 
 }  // namespace
 
 void push_adaptive_tile(Message& m, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  push_tile(default_model(), m, tile, channels, h, w);
+  std::vector<AdaptiveInterval> coded;
+  coded.reserve(size_t{channels} * h * w);
+  FreshStates st(default_model(), channels);
+  record_tile(default_model(), tile, channels, h, w, st.ptrs.data(), nullptr, &coded);
+  push_adaptive_intervals(m, coded.data(), coded.size());
 }
 
 void pop_adaptive_tile(Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  pop_tile(default_model(), m, tile, channels, h, w);
+  FreshStates st(default_model(), channels);
+  pop_tile(default_model(), m, tile, channels, h, w, st.ptrs.data(), nullptr);
 }
 
 double adaptive_tile_bits(const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  return tile_bits(default_model(), tile, channels, h, w);
+  FreshStates st(default_model(), channels);
+  return record_tile(default_model(), tile, channels, h, w, st.ptrs.data(), nullptr, nullptr);
+}
+
+double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                            const TileBorder& border, std::vector<AdaptiveInterval>* intervals) {
+  check_border(border, channels, h, w);
+  const std::vector<State*> st = states_of(state, channels);
+  return record_tile(default_model(), tile, channels, h, w, st.data(), &border, intervals);
+}
+
+void push_adaptive_intervals(Message& m, const AdaptiveInterval* intervals, size_t count) {
+  for (size_t k = count; k-- > 0;) {
+    const AdaptiveInterval& c = intervals[k];
+    const uint64_t q = ans::kTotal / c.total;
+    m.push(c.cum * q, c.freq * q);
+  }
+}
+
+void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                       const TileBorder& border) {
+  check_border(border, channels, h, w);
+  const std::vector<State*> st = states_of(state, channels);
+  pop_tile(default_model(), m, tile, channels, h, w, st.data(), &border);
 }
 
 }  // namespace lbb

@@ -2,8 +2,9 @@
 //
 // The codec's general-purpose coder for content the learned flow cannot code well
 // (photographs, noise, stripes, checkerboards, constant areas, alpha planes). Nothing is
-// trained: every call starts from the same fixed state and learns the tile as it goes, so
-// tiles are independent and may be coded in any order and in parallel.
+// trained: push/pop_adaptive_tile start from the same fixed state and learn the tile as it
+// goes, so such tiles are independent; the carried form (below) continues one state over a
+// stream's tiles.
 //
 // Per plane, in raster order, each sample x is predicted by the median edge detector of
 // LOCO-I, MED(W, N, NW) (border rules as image_context() in context_image_model.cc; the
@@ -22,7 +23,10 @@
 // interval and then pushes them in reverse; pop_adaptive_tile pops forward.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "ans/message.h"
 
@@ -39,5 +43,52 @@ void pop_adaptive_tile(Message& m, uint8_t* tile, uint32_t channels, uint32_t h,
 // Exact codelength in bits of push_adaptive_tile (Σ −log2(freq/2^63) of the intervals it
 // pushes), without touching a message.
 double adaptive_tile_bits(const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w);
+
+// ---- The same model carried across tiles (container version 4) ----------------------------------
+// Two extensions for the many small tiles of one stream: the frequencies carry over from tile
+// to tile (an AdaptiveState, one set per plane index, starting from the same fixed state), and
+// the first row and column of a tile are predicted from samples just outside it that the
+// decoder already has (a TileBorder; the border rules above apply where it has none).
+
+// Adaptive frequencies of planes 0..kMaxPlanes-1, each set to the fixed starting state on first use.
+class AdaptiveState {
+ public:
+  static constexpr uint32_t kMaxPlanes = 4;
+  AdaptiveState();
+  ~AdaptiveState();
+  AdaptiveState(AdaptiveState&&) noexcept;
+  AdaptiveState& operator=(AdaptiveState&&) noexcept;
+  struct Plane;  // defined in the .cc
+  Plane* plane(uint32_t c);
+
+ private:
+  std::unique_ptr<Plane> planes_[kMaxPlanes];
+};
+
+// Samples around an h×w tile, per plane, in the frame the tile is coded in (raster order):
+// above[p·(w+2) + 0] is the sample above-left of the tile, [1 + j] the one above column j,
+// [w + 1] the one above-right; left[p·h + i] the one left of row i.  A flag says which are known.
+struct TileBorder {
+  std::vector<uint8_t> above, left;
+  bool has_above = false, has_corner = false, has_above_right = false, has_left = false;
+};
+
+// One coded sample: the interval [cum, cum + freq) of a context total, in units of ⌊2^63/total⌋.
+struct AdaptiveInterval {
+  uint32_t cum, freq, total;
+};
+
+// Runs the model over `tile` (planar, channels ≤ kMaxPlanes) with `state`, which it updates;
+// appends one interval per sample, in decoding order, to `intervals` (if not null) and returns
+// their exact bits.  Throws std::invalid_argument if `border` does not fit the tile.
+double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                            const TileBorder& border, std::vector<AdaptiveInterval>* intervals);
+// Pushes the `count` intervals record_adaptive_tile appended for one tile (in reverse, so that
+// they pop in decoding order).
+void push_adaptive_intervals(Message& m, const AdaptiveInterval* intervals, size_t count);
+// Pops the tile those intervals code, given the state and border the encoder had; updates
+// `state` as record_adaptive_tile did.  Throws CodingError on a slot no symbol has.
+void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                       const TileBorder& border);
 
 }  // namespace lbb
