@@ -446,8 +446,9 @@ void set_direct_tiles(ContainerImage* e, uint32_t planes) {
 // entry, at most 16 flow tiles in all), each coded as one direct tile and as flow tiles (flow
 // or the carried direct coders over the block, whichever is cheaper, each on a scratch
 // message).  Returns the flow plan's bits per subpixel there, or a negative number unless it
-// beats the direct coders by 2 %.
-double flow_plan_bpd(const TileCoder& tc, const ImageItem& item) {
+// beats the direct coders by 2 %.  With `indices` (the item's palette index plane), also the
+// direct coders' bits per index on the same blocks, in *index_bpd.
+double flow_plan_bpd(const TileCoder& tc, const ImageItem& item, const ImageItem* indices, double* index_bpd) {
   const uint32_t cc = colour_planes(item), fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   Tile block;
   block.planes = cc;
@@ -457,7 +458,7 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item) {
   const uint32_t blocks = std::min<uint32_t>(item.count, std::max<uint32_t>(1, 16 / per_block));
   DetScratch scratch;
   std::vector<uint8_t> pixels(block.subpixels()), tile;
-  double direct_bits = 0, flow_bits = 0, dims = 0;
+  double direct_bits = 0, flow_bits = 0, dims = 0, index_bits = 0;
   for (uint32_t b = 0; b < blocks; ++b) {
     block.image = static_cast<uint32_t>(uint64_t{item.count} * (2 * b + 1) / (2 * blocks));
     copy_tile_out(item, block, pixels.data());
@@ -465,6 +466,14 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item) {
     tc.best_direct(pixels.data(), block, false, &bits);
     direct_bits += bits;
     dims += static_cast<double>(pixels.size());
+    if (indices) {
+      Tile index_block = block;
+      index_block.planes = 1;
+      std::vector<uint8_t> index_pixels(index_block.subpixels());
+      copy_tile_out(*indices, index_block, index_pixels.data());
+      tc.best_direct(index_pixels.data(), index_block, false, &bits);
+      index_bits += bits;
+    }
     // The block as an image of flow tiles, one stream.
     ImageItem part;
     part.channels = cc, part.h = block.h, part.w = block.w, part.count = 1;
@@ -477,13 +486,17 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item) {
     for (uint64_t ti = 0; ti < tiles.size(); ++ti)
       flow_bits += flow_or_direct_bits(tc, part, tiles.at(ti), &tile, scratch, carried_codes.bits[ti]);
   }
+  if (index_bpd) *index_bpd = index_bits / (dims / cc);
   return flow_bits < 0.98 * direct_bits ? flow_bits / dims : -1;
 }
 
 // The container entry for `item`: tiles of the flow's shape if the flow can code them and
 // codes them in fewer bits than the direct coders would code large tiles.  *flow_bpd is the
-// flow plan's estimated bits per subpixel when it won on measurement, else negative.
-ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow, double* flow_bpd) {
+// flow plan's estimated bits per subpixel when it won on measurement, else negative; then
+// *index_bpd is the direct coders' bits per palette index on the same pixels (`indices`: the
+// palette index plane, or null).
+ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefer_flow, const ImageItem* indices,
+                          double* flow_bpd, double* index_bpd) {
   ContainerImage e;
   e.name = item.name;
   e.format = static_cast<uint8_t>(item.format);
@@ -492,7 +505,7 @@ ContainerImage plan_entry(const TileCoder& tc, const ImageItem& item, bool prefe
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
   bool flow = (fc == cc || fc == 1) && item.h >= fh && item.w >= fw;
   *flow_bpd = -1;
-  if (flow && !prefer_flow) flow = (*flow_bpd = flow_plan_bpd(tc, item)) >= 0;
+  if (flow && !prefer_flow) flow = (*flow_bpd = flow_plan_bpd(tc, item, indices, index_bpd)) >= 0;
   if (flow) {
     e.flow = true;
     e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc;
@@ -646,18 +659,21 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   index_items.reserve(items.size());
   std::vector<const ImageItem*> coded(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    double flow_bpd = -1;
-    ContainerImage e = plan_entry(tc, items[i], opt.prefer_flow, &flow_bpd);
-    coded[i] = &items[i];
     std::vector<uint8_t> palette = distinct_colours(items[i]);
+    ImageItem indices;
+    if (!palette.empty()) indices = index_item(items[i], palette);
+    double flow_bpd = -1, index_bpd = -1;
+    ContainerImage e =
+        plan_entry(tc, items[i], opt.prefer_flow, palette.empty() ? nullptr : &indices, &flow_bpd, &index_bpd);
+    coded[i] = &items[i];
     if (!palette.empty() && !(e.flow && opt.prefer_flow)) {
-      // Palette indices against the colour plan that won (flow or direct).
-      ImageItem indices = index_item(items[i], palette);
+      // Palette indices against the colour plan that won (flow or direct), on the same pixels.
       const double plane_bits = 8.0 * palette.size();
       const double d_colour = static_cast<double>(colour_planes(items[i])) * items[i].h * items[i].w;
       const double d_index = static_cast<double>(items[i].h) * items[i].w;
       const double colour_bpd = e.flow ? flow_bpd : direct_plan_bpd(tc, items[i]);
-      if (direct_plan_bpd(tc, indices) * d_index + plane_bits < colour_bpd * d_colour) {
+      const double indices_bpd = e.flow ? index_bpd : direct_plan_bpd(tc, indices);
+      if (indices_bpd * d_index + plane_bits < colour_bpd * d_colour) {
         index_items.push_back(std::move(indices));
         coded[i] = &index_items.back();
         e.palette = std::move(palette);

@@ -21,7 +21,12 @@ struct Tuning {
   uint32_t limit;  // all frequencies are halved (rounding up) once a context total exceeds it
   // energy = (wa·gradients + ww·sym(W) + wn·sym(N) + wp·sym(previous plane)) / 4
   int wa, ww, wn, wp;
-  int alpha;  // inter-plane prediction: pred = MED + alpha·(previous plane's MED residual)/4
+  int alpha;  // inter-plane prediction: pred = MED + alpha·(reference plane's MED residual)/4
+  // Carried coder only: each bias context's mean error is added to the prediction while its
+  // samples vote for it (LOCO-I's bias cancellation), and a 3-plane tile codes G first, then
+  // R and B, both referring to G (otherwise planes are coded in order, each referring to the
+  // one before).
+  bool cancel_bias, green_first;
   int thresholds[kLevels - 1];  // level = #{thresholds < energy}
   // Prior of level l: geometric over the zigzag symbols with mean mu16[l]/16 and total
   // weight weight[l]·step (plus the floor of 1 per symbol).
@@ -34,9 +39,21 @@ constexpr Tuning kTuning = {
     /*limit=*/1u << 22,
     /*wa=*/4, /*ww=*/4, /*wn=*/0, /*wp=*/4,
     /*alpha=*/4,
+    /*cancel_bias=*/false, /*green_first=*/false,
     /*thresholds=*/{0, 1, 2, 3, 5, 7, 10, 14, 19, 26, 36, 50, 70, 100, 150},
     /*mu16=*/{4, 12, 20, 28, 40, 56, 80, 112, 152, 208, 288, 400, 560, 800, 3200, 64000},
     /*weight=*/{4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 16, 32, 64, 256, 2048},
+};
+
+// The carried coder of container version 4 (chosen on the photo training and validation sets).
+constexpr Tuning kCarriedTuning = {
+    kTuning.step, kTuning.limit,
+    /*wa=*/4, /*ww=*/4, /*wn=*/4, /*wp=*/4,
+    /*alpha=*/4,
+    /*cancel_bias=*/true, /*green_first=*/true,
+    {0, 1, 2, 3, 5, 7, 10, 14, 19, 26, 36, 50, 70, 100, 150},
+    {4, 12, 20, 28, 40, 56, 80, 112, 152, 208, 288, 400, 560, 800, 3200, 64000},
+    {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 8, 16, 32, 64, 256, 2048},
 };
 
 // The fixed tables derived from a Tuning.
@@ -80,13 +97,62 @@ const Model& default_model() {
   return model;
 }
 
-// Adaptive frequencies of every context of one plane.
+const Model& carried_model() {
+  static const Model model(kCarriedTuning);
+  return model;
+}
+
+// Bias contexts of the carried coder: the local gradients NE−N, N−NW, NW−W, each quantized to
+// 9 levels (LOCO-I's thresholds 3, 7, 21), times 5 levels of the reference plane's MED residual.
+constexpr int kGradientLevels = 9, kPlaneLevels = 5;
+constexpr int kBiasContexts = kGradientLevels * kGradientLevels * kGradientLevels * kPlaneLevels;
+constexpr int kBiasReset = 64;  // a context's error sum and count are halved when its count reaches this
+
+inline int quantize_gradient(int g) {
+  const int a = std::abs(g);
+  const int q = a == 0 ? 0 : a < 3 ? 1 : a < 7 ? 2 : a < 21 ? 3 : 4;
+  return g < 0 ? -q : q;
+}
+inline int quantize_plane_residual(int r) {
+  const int a = std::abs(r);
+  const int q = a == 0 ? 0 : a < 5 ? 1 : 2;
+  return r < 0 ? -q : q;
+}
+
+// Adaptive frequencies of every context of one plane, and (carried coder only) per bias
+// context: the sum and count of the errors x − pred of the uncorrected predictions, and the
+// votes of its samples for the correction (+1 if the mean error's correction would have given
+// the sample a higher frequency than no correction, −1 if lower).  The correction is applied
+// only while the votes are not negative: where the adaptive frequencies already absorb a
+// context's bias (smooth, low-noise areas), correcting it costs bits.
 struct State {
   uint32_t f[kLevels][kSymbols];
   uint32_t total[kLevels];
+  int32_t error_sum[kBiasContexts];
+  int32_t error_count[kBiasContexts];
+  int32_t votes[kBiasContexts];
   void reset(const Model& m) {
     std::memcpy(f, m.prior, sizeof f);
     std::memcpy(total, m.prior_total, sizeof total);
+    std::memset(error_sum, 0, sizeof error_sum);
+    std::memset(error_count, 0, sizeof error_count);
+    std::memset(votes, 0, sizeof votes);
+  }
+  // The context's mean error, rounded to the nearest integer (ties away from zero); 0 if unseen.
+  int mean_error(int ctx) const {
+    const int32_t n = error_count[ctx], b = error_sum[ctx];
+    if (n == 0) return 0;
+    return b >= 0 ? (b + n / 2) / n : -((-b + n / 2) / n);
+  }
+  bool corrects(int ctx) const { return votes[ctx] >= 0; }
+  void learn(int ctx, int error, int vote) {
+    error_sum[ctx] += error;
+    votes[ctx] += vote;
+    if (++error_count[ctx] >= kBiasReset) {
+      const auto halve = [](int32_t& v) { v = v >= 0 ? v / 2 : -(-v / 2); };
+      halve(error_sum[ctx]), halve(votes[ctx]);
+      error_count[ctx] /= 2;
+    }
   }
 };
 
@@ -105,6 +171,7 @@ inline int med(int w, int n, int nw) {
 // outside the tile's first row and column that the decoder already knows.
 struct Neighbours {
   int W, N, NW, NE, pred;
+  bool guessed = false;  // no neighbour known: pred is 128
 };
 
 inline Neighbours neighbours(const uint8_t* row, const uint8_t* up, uint32_t i, uint32_t j, uint32_t w,
@@ -128,6 +195,7 @@ inline Neighbours neighbours(const uint8_t* row, const uint8_t* up, uint32_t i, 
     n.pred = n.W;
   } else {
     n.W = n.N = n.NW = n.NE = n.pred = 128;
+    n.guessed = true;
   }
   return n;
 }
@@ -143,20 +211,25 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
               uint32_t w, State* const* states, const TileBorder* border, Code&& code) {
   const Tuning& t = M.t;
   const size_t n = size_t{h} * w;
-  // Symbol and MED residual of the current and of the previous plane.
-  std::vector<uint8_t> syms(channels > 1 ? 2 * n : n);
-  std::vector<int16_t> dmed(channels > 1 ? 2 * n : 0);
-  for (uint32_t c = 0; c < channels; ++c) {
-    State& st = *states[c];
+  // Symbol and MED residual of every plane.
+  std::vector<uint8_t> syms(size_t{channels} * n);
+  std::vector<int16_t> dmed(size_t{channels} * n);
+  // Planes in coding order, each with the plane its prediction refers to (-1: none).
+  const bool g_first = t.green_first && channels == 3;
+  for (uint32_t o = 0; o < channels; ++o) {
+    const uint32_t c = g_first ? (o == 0 ? 1 : o == 1 ? 0 : 2) : o;
+    const int ref = g_first ? (c == 1 ? -1 : 1) : static_cast<int>(c) - 1;
+    State& st = *states[o];
     const uint8_t* p = kDecode ? out + c * n : in + c * n;
     uint8_t* op = kDecode ? out + c * n : nullptr;
-    uint8_t* sy = syms.data() + (c & 1) * n;
-    const uint8_t* syp = syms.data() + ((c + 1) & 1) * n;
-    int16_t* d = channels > 1 ? dmed.data() + (c & 1) * n : nullptr;
-    const int16_t* dp = channels > 1 ? dmed.data() + ((c + 1) & 1) * n : nullptr;
+    uint8_t* sy = syms.data() + c * n;
+    const uint8_t* syp = ref >= 0 ? syms.data() + ref * n : nullptr;
+    int16_t* d = dmed.data() + c * n;
+    const int16_t* dp = ref >= 0 ? dmed.data() + ref * n : nullptr;
     const uint8_t* above = border ? border->above.data() + size_t{c} * (w + 2) : nullptr;
     const uint8_t* left = border ? border->left.data() + size_t{c} * h : nullptr;
-    const bool inter = c > 0;
+    const bool inter = ref >= 0;
+    const bool cancel_bias = t.cancel_bias;
     for (uint32_t i = 0; i < h; ++i) {
       const uint8_t* row = p + size_t{i} * w;
       const uint8_t* up = i > 0 ? row - w : nullptr;
@@ -173,6 +246,16 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
           pred = std::clamp(pred + t.alpha * dp[k] / 4, 0, 255);
           energy += t.wp * syp[k];
         }
+        int bias_ctx = 0, uncorrected = pred, corrected = pred;
+        if (cancel_bias) {
+          bias_ctx = (((quantize_gradient(nb.NE - nb.N) + 4) * kGradientLevels + quantize_gradient(nb.N - nb.NW) + 4) *
+                          kGradientLevels +
+                      quantize_gradient(nb.NW - nb.W) + 4) *
+                         kPlaneLevels +
+                     (inter ? quantize_plane_residual(dp[k]) + 2 : 2);
+          corrected = std::clamp(pred + st.mean_error(bias_ctx), 0, 255);
+          if (st.corrects(bias_ctx)) pred = corrected;
+        }
         energy >>= 2;
         const int lvl = M.level[std::min(energy, kMaxEnergy - 1)];
         uint32_t* f = st.f[lvl];
@@ -187,8 +270,16 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
           s = zigzag(static_cast<int8_t>(static_cast<uint8_t>(x - pred)));
           code(f, total, s);
         }
+        int vote = 0;  // frequencies (before this sample's update) of x with and without the correction
+        if (cancel_bias) {
+          const uint32_t fc = f[zigzag(static_cast<int8_t>(static_cast<uint8_t>(x - corrected)))];
+          const uint32_t fu = f[zigzag(static_cast<int8_t>(static_cast<uint8_t>(x - uncorrected)))];
+          vote = (fc > fu) - (fc < fu);
+        }
         sy[k] = static_cast<uint8_t>(s);
-        if (d) d[k] = static_cast<int16_t>(x - m0);
+        d[k] = static_cast<int16_t>(x - m0);
+        // The error modulo 256, as coded; a guess's error is no bias.
+        if (cancel_bias && !nb.guessed) st.learn(bias_ctx, static_cast<int8_t>(static_cast<uint8_t>(x - uncorrected)), vote);
         f[s] += t.step;
         total += t.step;
         if (total > t.limit) {
@@ -262,7 +353,7 @@ AdaptiveState& AdaptiveState::operator=(AdaptiveState&&) noexcept = default;
 AdaptiveState::Plane* AdaptiveState::plane(uint32_t c) {
   if (!planes_[c]) {
     planes_[c] = std::make_unique<Plane>();
-    planes_[c]->reset(default_model());
+    planes_[c]->reset(carried_model());
   }
   return planes_[c].get();
 }
@@ -299,7 +390,7 @@ double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t 
                             const TileBorder& border, std::vector<AdaptiveInterval>* intervals) {
   check_border(border, channels, h, w);
   const std::vector<State*> st = states_of(state, channels);
-  return record_tile(default_model(), tile, channels, h, w, st.data(), &border, intervals);
+  return record_tile(carried_model(), tile, channels, h, w, st.data(), &border, intervals);
 }
 
 void push_adaptive_intervals(Message& m, const AdaptiveInterval* intervals, size_t count) {
@@ -314,7 +405,7 @@ void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t
                        const TileBorder& border) {
   check_border(border, channels, h, w);
   const std::vector<State*> st = states_of(state, channels);
-  pop_tile(default_model(), m, tile, channels, h, w, st.data(), &border);
+  pop_tile(carried_model(), m, tile, channels, h, w, st.data(), &border);
 }
 
 }  // namespace lbb
