@@ -226,8 +226,8 @@ void run_tile(const Model& M, const uint8_t* in, uint8_t* out, uint32_t channels
     const uint8_t* syp = ref >= 0 ? syms.data() + ref * n : nullptr;
     int16_t* d = dmed.data() + c * n;
     const int16_t* dp = ref >= 0 ? dmed.data() + ref * n : nullptr;
-    const uint8_t* above = border ? border->above.data() + size_t{c} * (w + 2) : nullptr;
-    const uint8_t* left = border ? border->left.data() + size_t{c} * h : nullptr;
+    const uint8_t* above = border && border->has_above ? border->above.data() + size_t{c} * (w + 2) : nullptr;
+    const uint8_t* left = border && border->has_left ? border->left.data() + size_t{c} * h : nullptr;
     const bool inter = ref >= 0;
     const bool cancel_bias = t.cancel_bias;
     for (uint32_t i = 0; i < h; ++i) {
