@@ -2,11 +2,31 @@
 # (DESIGN.md §5): src/det -> lbb_flow_det.  Used by the coding path; lbb_flow
 # (cmake/torch_parts.cmake) links it for the config parser.
 file(GLOB LBB_FLOW_DET_SOURCES ${PROJECT_SOURCE_DIR}/src/det/*.cc)
+# The fused-product kernels' AVX-512F and AVX2+FMA builds (det_fused_kernels.h): on x86-64
+# these two files alone get the ISA flags, and run only where the CPU has the instructions.
+set(LBB_FUSED_ISA_SOURCES ${PROJECT_SOURCE_DIR}/src/det/det_fused_kernels_avx512.cc
+                          ${PROJECT_SOURCE_DIR}/src/det/det_fused_kernels_avx2.cc)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/det/det_fused_kernels_avx512.cc
+                              PROPERTIES COMPILE_OPTIONS "-mavx512f;-mfma")
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/det/det_fused_kernels_avx2.cc
+                              PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/src/det/det_fused_kernels.cc
+                              PROPERTIES COMPILE_DEFINITIONS LBB_FUSED_X86)
+else()
+  list(REMOVE_ITEM LBB_FLOW_DET_SOURCES ${LBB_FUSED_ISA_SOURCES})
+endif()
 add_library(lbb_flow_det STATIC ${LBB_FLOW_DET_SOURCES})
 target_include_directories(lbb_flow_det PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(lbb_flow_det PUBLIC lbb_core lbb_io Threads::Threads)
 # Bit-identical results in encoder and decoder: no FMA contraction, no fast-math, ever.
 target_compile_options(lbb_flow_det PRIVATE -ffp-contract=off -fno-fast-math)
+
+if(LBB_BUILD_TESTS)
+  lbb_add_test(det_kernels_test SOURCES tests/det_kernels_test.cc LIBS lbb_flow_det)
+  # std::fma and the reference's order of operations, never contracted.
+  target_compile_options(det_kernels_test PRIVATE -ffp-contract=off)
+endif()
 
 if(LBB_WITH_TORCH AND LBB_BUILD_TESTS)
   # Compares with LibTorch; named det_* so that torch_parts.cmake's flow_*_test glob skips it.

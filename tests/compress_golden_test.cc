@@ -1,8 +1,8 @@
 // Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
 // change) that would break old files fails here. One file per container version this build
-// reads (golden_v3.lbb: version 3, written by the build that wrote it; golden.lbb: the
-// current version). On a deliberate format change, bump the container version, keep the old
+// reads (golden_v3.lbb and golden_v4.lbb: versions 3 and 4, written by the builds that wrote
+// them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
 // file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@ const char* kModel = "tests/data/golden_model.lbbm";
 const char* kImages = "tests/data/golden_images.idx";
 const char* kFile = "tests/data/golden.lbb";
 const char* kFileV3 = "tests/data/golden_v3.lbb";
+const char* kFileV4 = "tests/data/golden_v4.lbb";
 
 ImageSet golden_images() {
   ImageSet set;
@@ -74,9 +75,9 @@ TEST(GoldenFile, DecodesToTheCommittedImages) {
   if (std::getenv("LBB_WRITE_GOLDEN")) write_golden();
   CodingModel model = load_coding_model(kModel);
   const std::vector<ImageItem> expected = golden_items();
-  for (const char* file : {kFileV3, kFile}) {
+  for (const char* file : {kFileV3, kFileV4, kFile}) {
     const Container c = read_container(file);
-    EXPECT_EQ(c.header.version, file == kFile ? kContainerVersion : 3) << file;
+    EXPECT_EQ(c.header.version, file == kFile ? kContainerVersion : file == kFileV4 ? 4 : 3) << file;
     for (int threads : {1, 2}) {
       const std::vector<ImageItem> out = decompress_items(model, c, threads, file);
       ASSERT_EQ(out.size(), expected.size()) << file;

@@ -187,6 +187,9 @@ bool carried(uint8_t version, const Tile& t) { return version >= 4 && !t.alpha; 
 // last tile first.
 bool decodes_forward(uint8_t version) { return version >= 4; }
 
+// How the networks accumulate products (det_tensor.h): fused multiply-adds from version 5.
+DetProducts products_of(uint8_t version) { return version >= 5 ? DetProducts::kFused : DetProducts::kSeparate; }
+
 // The samples of `image` around tile `ti` (global index) that the decoder of a stream
 // starting at tile `first` has when it reaches the tile (version 4).
 TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, uint64_t first) {
@@ -645,11 +648,13 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
                          const CompressOptions& opt, CompressReport* report) {
   const auto start = std::chrono::steady_clock::now();
   for (const ImageItem& item : items) check_item(item);
-  const FlowCoder coder(*model.flow, opt.coding);
+  Container c;
+  CodingParams coding = opt.coding;  // the arithmetic of the version written
+  coding.products = products_of(c.header.version);
+  const FlowCoder coder(*model.flow, coding);
   const TileCoder tc(model, coder);
   const double k = opt.coding.precision_bits;
 
-  Container c;
   c.header.model_id = model_id_of(model.weights_hash);
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
@@ -805,6 +810,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   CodingParams params;
   params.precision_bits = c.header.precision_bits;
   params.sigma = c.header.sigma;
+  params.products = products_of(c.header.version);
   std::unique_ptr<FlowCoder> coder;
   try {
     coder = std::make_unique<FlowCoder>(*model.flow, params);

@@ -9,14 +9,15 @@
 //   flow      local bits-back with the trained flow (full colour tiles of the flow's shape,
 //             once the message holds enough bits to lend, DESIGN.md §6)
 //   context   the model file's static context model (model/context_image_model.h)
-//   adaptive  the adaptive context model (model/adaptive_image_model.h); in version-4 files
+//   adaptive  the adaptive context model (model/adaptive_image_model.h); in version ≥ 4 files
 //             carried from colour tile to colour tile of the stream, with the tile's decoded
 //             neighbours above and left as context (docs/container_format.md)
 //   raw       8 bits per sample
 //   constant  one value per plane (8 bits each)
 // and then its TileMode is pushed (so the decoder pops it first). The encoder pushes each
 // stream's tiles last tile first, so that decoding runs first tile first (version 3: the other
-// way round) and ends on the initial message.
+// way round) and ends on the initial message. Version 5 evaluates the flow's convolutions
+// with fused multiply-adds (CodingParams::products), versions 3 and 4 with separate roundings.
 #pragma once
 
 #include <cstdint>

@@ -75,9 +75,18 @@ double det_elu(double x) { return x > 0 ? x : det_expm1(x); }
 
 namespace {
 
-typedef double V4d __attribute__((vector_size(32)));
-typedef int32_t V4i __attribute__((vector_size(16)));
-typedef int64_t V4l __attribute__((vector_size(32)));
+// Eight lanes: one AVX-512 register, two AVX2 or four SSE2 registers (the same IEEE
+// operations per lane whatever the target).
+constexpr int kLanes = 4;
+typedef double Vd __attribute__((vector_size(8 * kLanes)));
+typedef int32_t Vi __attribute__((vector_size(4 * kLanes)));
+typedef int64_t Vl __attribute__((vector_size(8 * kLanes)));
+
+__attribute__((always_inline)) inline Vd splat(double x) {
+  Vd v;
+  for (int i = 0; i < kLanes; ++i) v[i] = x;
+  return v;
+}
 
 // det_exp (model/det_math.cc) lane by lane, for lanes with x ∈ [kFastLo, kFastHi]: the same
 // constants and the same operations in the same order (Cody–Waite reduction with k rounded
@@ -86,36 +95,36 @@ typedef int64_t V4l __attribute__((vector_size(32)));
 // ModelDetMath-independent check: DetFlow.ArrayFunctionsAreBitIdentical.
 constexpr double kFastLo = -708.0, kFastHi = 709.0;
 
-__attribute__((always_inline)) inline V4d exp_lanes(const V4d& x) {
+__attribute__((always_inline)) inline Vd exp_lanes(const Vd& x) {
   constexpr double kLn2Hi = kDetLn2Hi, kLn2Lo = kDetLn2Lo, kInvLn2 = kDetInvLn2;
   const double* c = kDetExpTaylor;  // the same constants as det_exp, the same bits
-  const V4d kd = x * kInvLn2;
-  const V4d half = {0.5, 0.5, 0.5, 0.5};
-  const V4d rounded = kd < 0 ? kd - half : kd + half;
-  const V4i k = __builtin_convertvector(rounded, V4i);  // truncation, as static_cast<int>
-  const V4d kf = __builtin_convertvector(k, V4d);
-  const V4d r = (x - kf * kLn2Hi) - kf * kLn2Lo;
-  V4d p = {c[13], c[13], c[13], c[13]};
+  const Vd kd = x * kInvLn2;
+  const Vd half = splat(0.5);
+  const Vd rounded = kd < 0 ? kd - half : kd + half;
+  const Vi k = __builtin_convertvector(rounded, Vi);  // truncation, as static_cast<int>
+  const Vd kf = __builtin_convertvector(k, Vd);
+  const Vd r = (x - kf * kLn2Hi) - kf * kLn2Lo;
+  Vd p = splat(c[13]);
   for (int j = 12; j >= 0; --j) p = p * r + c[j];
-  const V4l bits = (__builtin_convertvector(k, V4l) + 1023) << 52;
-  V4d scale;
+  const Vl bits = (__builtin_convertvector(k, Vl) + 1023) << 52;
+  Vd scale;
   std::memcpy(&scale, &bits, sizeof scale);
   return p * scale;
 }
 
 // Lanes that the fast path does not cover (outside [kFastLo, kFastHi], or NaN).
-__attribute__((always_inline)) inline bool any_outside(const V4d& a) {
+__attribute__((always_inline)) inline bool any_outside(const Vd& a) {
   bool out = false;
-  for (int i = 0; i < 4; ++i) out |= !(a[i] >= kFastLo && a[i] <= kFastHi);
+  for (int i = 0; i < kLanes; ++i) out |= !(a[i] >= kFastLo && a[i] <= kFastHi);
   return out;
 }
 
-__attribute__((always_inline)) inline V4d load4(const double* p) {
-  V4d v;
+__attribute__((always_inline)) inline Vd load(const double* p) {
+  Vd v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-__attribute__((always_inline)) inline void store4(double* p, const V4d& v) {
+__attribute__((always_inline)) inline void store(double* p, const Vd& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
@@ -123,19 +132,19 @@ __attribute__((always_inline)) inline void store4(double* p, const V4d& v) {
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
     !defined(LBB_DET_NO_CLONES)
-#define LBB_DET_CLONES __attribute__((target_clones("avx2", "default")))
+#define LBB_DET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LBB_DET_CLONES
 #endif
 
 LBB_DET_CLONES void det_exp_array(const double* x, double* y, int64_t n) {
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const V4d v = load4(x + i);
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vd v = load(x + i);
     if (any_outside(v)) {
-      for (int j = 0; j < 4; ++j) y[i + j] = det_exp(x[i + j]);
+      for (int j = 0; j < kLanes; ++j) y[i + j] = det_exp(x[i + j]);
     } else {
-      store4(y + i, exp_lanes(v));
+      store(y + i, exp_lanes(v));
     }
   }
   for (; i < n; ++i) y[i] = det_exp(x[i]);
@@ -144,20 +153,29 @@ LBB_DET_CLONES void det_exp_array(const double* x, double* y, int64_t n) {
 LBB_DET_CLONES void det_expm1_array(const double* x, double* y, int64_t n) {
   const double* c = kExpm1Series;  // the same coefficients as det_expm1
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const V4d v = load4(x + i);
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vd v = load(x + i);
     if (any_outside(v)) {
-      for (int j = 0; j < 4; ++j) y[i + j] = det_expm1(x[i + j]);
+      for (int j = 0; j < kLanes; ++j) y[i + j] = det_expm1(x[i + j]);
       continue;
     }
-    // Both branches of det_expm1 on every lane, then the one det_expm1 takes.
-    V4d p = {c[16], c[16], c[16], c[16]};
+    // The branch of det_expm1 each lane takes (both when the lanes disagree).
+    const Vd lim = splat(0.5);
+    const auto near = (v > -lim) & (v < lim);
+    bool all_near = true, none_near = true;
+    for (int j = 0; j < kLanes; ++j) all_near &= near[j] != 0, none_near &= near[j] == 0;
+    if (none_near) {
+      store(y + i, exp_lanes(v) - splat(1.0));
+      continue;
+    }
+    Vd p = splat(c[16]);
     for (int j = 15; j >= 0; --j) p = p * v + c[j];
-    const V4d series = v * p;
-    const V4d one = {1.0, 1.0, 1.0, 1.0};
-    const V4d viaexp = exp_lanes(v) - one;
-    const V4d lim = {0.5, 0.5, 0.5, 0.5};
-    store4(y + i, ((v > -lim) & (v < lim)) ? series : viaexp);
+    const Vd series = v * p;
+    if (all_near) {
+      store(y + i, series);
+      continue;
+    }
+    store(y + i, near ? series : exp_lanes(v) - splat(1.0));
   }
   for (; i < n; ++i) y[i] = det_expm1(x[i]);
 }
@@ -176,18 +194,18 @@ void det_elu_array(const double* x, double* y, int64_t n) {
 
 LBB_DET_CLONES void det_sigmoid_array(const double* x, double* y, int64_t n) {
   int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const V4d t = load4(x + i);
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vd t = load(x + i);
     // det_logistic_cdf: t < 0 → e^t/(1 + e^t), else 1/(1 + e^{−t}); both use e^{a}, a = −|t|.
-    const V4d a = t < 0 ? t : -t;
+    const Vd a = t < 0 ? t : -t;
     if (any_outside(a)) {
-      for (int j = 0; j < 4; ++j) y[i + j] = det_logistic_cdf(x[i + j]);
+      for (int j = 0; j < kLanes; ++j) y[i + j] = det_logistic_cdf(x[i + j]);
       continue;
     }
-    const V4d e = exp_lanes(a);
-    const V4d one = {1.0, 1.0, 1.0, 1.0};
-    const V4d d = one + e;
-    store4(y + i, t < 0 ? e / d : one / d);
+    const Vd e = exp_lanes(a);
+    const Vd one = splat(1.0);
+    const Vd d = one + e;
+    store(y + i, t < 0 ? e / d : one / d);
   }
   for (; i < n; ++i) y[i] = det_logistic_cdf(x[i]);
 }
@@ -234,16 +252,30 @@ double mixture_logit_cdf_tails(double x, const MixtureElement& p, double* log_dg
 
 // Sums c, 1 − c and the density directly. Returns false if one of them is too small for
 // det_log to be accurate (then the caller takes the tail path).
-bool mixture_sums(double x, const MixtureElement& p, double* c, double* c1, double* pdf) {
+LBB_DET_CLONES bool mixture_sums(double x, const MixtureElement& p, double* c, double* c1, double* pdf) {
   double sc = 0, s1 = 0, sp = 0;
-  for (int i = 0; i < p.k; ++i) {
-    const double t = (x - p.mu[i]) * p.inv_s[i];
-    const double e = det_exp(t < 0 ? t : -t);  // e^{−|t|} ∈ (0, 1]
-    const double q = 1.0 / (1.0 + e);          // σ(|t|); σ(−|t|) = e·q
-    const double eq = e * q;
-    sc += p.pi[i] * (t < 0 ? eq : q);
-    s1 += p.pi[i] * (t < 0 ? q : eq);
-    sp += p.pi[i] * (eq * q) * p.inv_s[i];  // σ(t)σ(−t)/s
+  // Per component i: t = (x − μ_i)/s_i, e = e^{−|t|} ∈ (0, 1], q = σ(|t|), σ(−|t|) = e·q, the
+  // terms computed kLanes components at a time, then summed in component order.
+  for (int i0 = 0; i0 < p.k; i0 += kLanes) {
+    const int m = p.k - i0 < kLanes ? p.k - i0 : kLanes;
+    double mu[kLanes] = {}, inv_s[kLanes] = {}, pi[kLanes] = {};  // lanes ≥ m: unused zeros
+    for (int j = 0; j < m; ++j) mu[j] = p.mu[i0 + j], inv_s[j] = p.inv_s[i0 + j], pi[j] = p.pi[i0 + j];
+    const Vd vs = load(inv_s), t = (splat(x) - load(mu)) * vs;
+    const Vd a = t < 0 ? t : -t;
+    Vd e;
+    if (any_outside(a)) {
+      for (int j = 0; j < kLanes; ++j) e[j] = det_exp(a[j]);
+    } else {
+      e = exp_lanes(a);
+    }
+    const Vd q = splat(1.0) / (splat(1.0) + e);
+    const Vd eq = e * q, vp = load(pi);
+    const Vd tc = vp * (t < 0 ? eq : q), t1 = vp * (t < 0 ? q : eq), tp = vp * (eq * q) * vs;
+    for (int j = 0; j < m; ++j) {
+      sc += tc[j];
+      s1 += t1[j];
+      sp += tp[j];  // σ(t)σ(−t)/s
+    }
   }
   *c = sc, *c1 = s1, *pdf = sp;
   constexpr double kTiny = 1e-280;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "det/det_elementwise.h"
+#include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
 #include "model/det_math.h"
 
@@ -100,7 +101,7 @@ __attribute__((always_inline)) inline void conv_tiles_body(const T* in, int64_t 
 // instructions in GCC, and contraction is off anyway), so results are identical.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
     !defined(LBB_DET_NO_CLONES)
-#define LBB_DET_CLONES __attribute__((target_clones("avx2", "default")))
+#define LBB_DET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LBB_DET_CLONES
 #endif
@@ -115,15 +116,20 @@ LBB_DET_CLONES void conv_tiles_f32(const float* in, int64_t in_stride, int64_t c
                                    const float* bias, int64_t co_blocks, int64_t lpad, float* acc) {
   conv_tiles_body<float>(in, in_stride, ci_n, tap_off, taps, wpk, bias, co_blocks, lpad, acc);
 }
-inline void conv_tiles(const double* in, int64_t in_stride, int64_t ci_n, const int64_t* tap_off,
-                       int64_t taps, const double* wpk, const double* bias, int64_t co_blocks,
-                       int64_t lpad, double* acc) {
-  conv_tiles_f64(in, in_stride, ci_n, tap_off, taps, wpk, bias, co_blocks, lpad, acc);
+// The convolution tiles of one arithmetic (DetProducts) for T: the kernel and the position
+// block its lpad must be a multiple of.
+template <typename T>
+struct ConvTiles {
+  void (*run)(const T*, int64_t, int64_t, const int64_t*, int64_t, const T*, const T*, int64_t, int64_t, T*);
+  int64_t pos_block;
+};
+inline ConvTiles<double> conv_tiles_for(DetProducts p, const double*) {
+  if (p == DetProducts::kFused) return {fused_conv_kernel().f64, fused_conv_kernel().pos_block_f64};
+  return {conv_tiles_f64, kPosBlock<double>};
 }
-inline void conv_tiles(const float* in, int64_t in_stride, int64_t ci_n, const int64_t* tap_off,
-                       int64_t taps, const float* wpk, const float* bias, int64_t co_blocks,
-                       int64_t lpad, float* acc) {
-  conv_tiles_f32(in, in_stride, ci_n, tap_off, taps, wpk, bias, co_blocks, lpad, acc);
+inline ConvTiles<float> conv_tiles_for(DetProducts p, const float*) {
+  if (p == DetProducts::kFused) return {fused_conv_kernel().f32, fused_conv_kernel().pos_block_f32};
+  return {conv_tiles_f32, kPosBlock<float>};
 }
 
 std::vector<float> ones(int64_t n) { return std::vector<float>(static_cast<size_t>(n), 1.f); }
@@ -218,7 +224,8 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
   const DetTimer timer(scratch.profile, DetPart::kConvolution,
                        2.0 * static_cast<double>(in_ * out_ * kernel_ * kernel_ * h * w));
   DetScratchFrame frame(scratch);
-  constexpr int64_t PB = kPosBlock<T>;
+  const ConvTiles<T> tiles = conv_tiles_for(scratch.products, x);
+  const int64_t PB = tiles.pos_block;
   const int64_t n = h * w, blocks = (out_ + kCoBlock - 1) / kCoBlock;
   if (kernel_ == 3) {
     // Zero-padded planes of (h+2)×(w+2); the outputs are computed on the flat grid
@@ -233,7 +240,7 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
         std::memcpy(stage + ci * ps + (yy + 1) * wp + 1, x + ci * n + yy * w, sizeof(T) * static_cast<size_t>(w));
     const int64_t off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
     T* acc = scratch.take<T>(static_cast<size_t>(blocks * kCoBlock * lpad));
-    conv_tiles(stage, ps, in_, off, 9, packed_.data(), bias_.data(), blocks, lpad, acc);
+    tiles.run(stage, ps, in_, off, 9, packed_.data(), bias_.data(), blocks, lpad, acc);
     for (int64_t o = 0; o < out_; ++o)
       for (int64_t yy = 0; yy < h; ++yy)
         std::memcpy(y + o * n + yy * w, acc + o * lpad + yy * wp, sizeof(T) * static_cast<size_t>(w));
@@ -245,7 +252,7 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
     std::memset(stage + in_ * n, 0, sizeof(T) * static_cast<size_t>(lpad));
     const int64_t off[1] = {0};
     T* acc = scratch.take<T>(static_cast<size_t>(blocks * kCoBlock * lpad));
-    conv_tiles(stage, n, in_, off, 1, packed_.data(), bias_.data(), blocks, lpad, acc);
+    tiles.run(stage, n, in_, off, 1, packed_.data(), bias_.data(), blocks, lpad, acc);
     for (int64_t o = 0; o < out_; ++o)
       std::memcpy(y + o * n, acc + o * lpad, sizeof(T) * static_cast<size_t>(n));
   }
@@ -262,12 +269,13 @@ DetChannelNorm<T>::DetChannelNorm(DetTensorSource& src, const std::string& name,
   bias_.assign(b.begin(), b.end());
 }
 
+namespace {
+
+// Layer norm over c channels at each of n positions, in place; the loops run across positions
+// (vectorized there, never across the channel sums), so every build gives the same bits.
 template <typename T>
-void DetChannelNorm<T>::forward(T* x, int64_t n, DetScratch& scratch) const {
-  DetScratchFrame frame(scratch);
-  const int64_t c = static_cast<int64_t>(weight_.size());
-  T* mean = scratch.take<T>(static_cast<size_t>(n));
-  T* r = scratch.take<T>(static_cast<size_t>(n));
+__attribute__((always_inline)) inline void channel_norm_body(T* x, int64_t n, int64_t c, const T* weight,
+                                                             const T* bias, T* mean, T* r) {
   const T cn = static_cast<T>(c), eps = static_cast<T>(1e-5);
   for (int64_t p = 0; p < n; ++p) mean[p] = T(0);
   for (int64_t ch = 0; ch < c; ++ch)
@@ -281,10 +289,29 @@ void DetChannelNorm<T>::forward(T* x, int64_t n, DetScratch& scratch) const {
     }
   for (int64_t p = 0; p < n; ++p) r[p] = T(1) / std::sqrt(r[p] / cn + eps);
   for (int64_t ch = 0; ch < c; ++ch) {
-    const T wc = weight_[static_cast<size_t>(ch)], bc = bias_[static_cast<size_t>(ch)];
+    const T wc = weight[ch], bc = bias[ch];
     T* row = x + ch * n;
     for (int64_t p = 0; p < n; ++p) row[p] = (row[p] - mean[p]) * r[p] * wc + bc;
   }
+}
+LBB_DET_CLONES void channel_norm(double* x, int64_t n, int64_t c, const double* weight, const double* bias,
+                                 double* mean, double* r) {
+  channel_norm_body(x, n, c, weight, bias, mean, r);
+}
+LBB_DET_CLONES void channel_norm(float* x, int64_t n, int64_t c, const float* weight, const float* bias,
+                                 float* mean, float* r) {
+  channel_norm_body(x, n, c, weight, bias, mean, r);
+}
+
+}  // namespace
+
+template <typename T>
+void DetChannelNorm<T>::forward(T* x, int64_t n, DetScratch& scratch) const {
+  DetScratchFrame frame(scratch);
+  const int64_t c = static_cast<int64_t>(weight_.size());
+  T* mean = scratch.take<T>(static_cast<size_t>(n));
+  T* r = scratch.take<T>(static_cast<size_t>(n));
+  channel_norm(x, n, c, weight_.data(), bias_.data(), mean, r);
 }
 
 // ---- DetGatedConv ------------------------------------------------------------------------------

@@ -6,15 +6,17 @@
 // sequence of IEEE operations whatever the thread count, the batch the image came in, the
 // tile sizes or the SIMD width:
 //  * convolutions accumulate bias, then Σ over input channel ci = 0, 1, … and kernel tap
-//    (ky, kx) in row-major order, one rounding per multiply and per add (no FMA: the
-//    project builds with -ffp-contract=off, never -ffast-math); they are vectorized across
-//    output positions only, never across a reduction;
+//    (ky, kx) in row-major order, with the scratch's DetProducts: one rounding per multiply
+//    and per add (kSeparate), or one explicit fused multiply-add per term (kFused,
+//    det_fused_kernels.h); never a contraction the compiler chose (-ffp-contract=off, never
+//    -ffast-math); they are vectorized across output positions only, never across a reduction;
 //  * channel-norm means/variances sum channels in increasing order; attention sums heads'
 //    dot products over d ascending and softmax / weighted sums over key positions ascending;
 //  * transcendental functions come from model/det_math.h (det_exp, det_log) via
 //    flow/det_elementwise.h; float networks evaluate them in double and round once.
-// On x86-64 with GCC the convolution kernel and the array functions of det_elementwise.h are
-// compiled twice (AVX2 and baseline SSE2, chosen at load time); both perform the same
+// On x86-64 with GCC the separate-product kernel, the channel norm and the array functions of
+// det_elementwise.h are compiled three times (AVX-512F, AVX2 and baseline SSE2, chosen at load
+// time; the fused kernel has its own builds, det_fused_kernels.h); all perform the same
 // operations per lane, so results are equal (DetFlow.GoldenHash: the same hash from GCC 12
 // -O0/-O3/-march=native, AVX2 and SSE2 kernels, and clang 14).  Define LBB_DET_NO_CLONES to
 // build only the baseline kernels.

@@ -14,6 +14,11 @@ namespace lbb {
 
 struct DetProfile;  // det_profile.h
 
+// How a convolution accumulates each product w·x (fixed by the container version, DESIGN.md
+// §5): kSeparate rounds the product, then the sum (versions ≤ 4); kFused rounds once, a fused
+// multiply-add (version 5; det_fused_kernels.h).  Same order of terms either way.
+enum class DetProducts : uint8_t { kSeparate, kFused };
+
 // Shape of one image-like array [C, H, W].  invariant: c, h, w >= 0.
 struct DetShape {
   int64_t c = 0, h = 0, w = 0;
@@ -58,6 +63,8 @@ class DetScratch {
 
   // If set, the evaluator and the coder add their time by part to it (det_profile.h).
   DetProfile* profile = nullptr;
+  // The convolutions' arithmetic for everything evaluated with this scratch.
+  DetProducts products = DetProducts::kSeparate;
 
   size_t mark() const { return top_; }
   void release(size_t mark) { top_ = mark; }
@@ -92,6 +99,19 @@ class DetScratchFrame {
  private:
   DetScratch& s_;
   size_t mark_;
+};
+
+// RAII: evaluates with `products` inside the scope, restores the scratch's setting after it.
+class DetProductsScope {
+ public:
+  DetProductsScope(DetScratch& s, DetProducts products) : s_(s), saved_(s.products) { s.products = products; }
+  ~DetProductsScope() { s_.products = saved_; }
+  DetProductsScope(const DetProductsScope&) = delete;
+  DetProductsScope& operator=(const DetProductsScope&) = delete;
+
+ private:
+  DetScratch& s_;
+  DetProducts saved_;
 };
 
 }  // namespace lbb

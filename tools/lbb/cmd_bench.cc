@@ -19,6 +19,7 @@
 
 #include "coding/compression.h"
 #include "commands.h"
+#include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
 #include "model/windowed_gaussian.h"
 #include "io/crops.h"
@@ -55,6 +56,7 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
   std::vector<Message> messages = initial;
   auto start = std::chrono::steady_clock::now();
   DetFlowModel::parallel_images(n, threads, [&](int64_t i, DetScratch& s) {
+    const DetProductsScope products(s, coder.params().products);  // the coder's arithmetic
     std::vector<double> img(images.image(i), images.image(i) + d), base(d), eps(d, 0.0), u(d);
     model.flow->to_base(img.data(), base.data());
     model.flow->nll_terms(base.data(), eps.data(), u.data(), nullptr, s);
@@ -188,6 +190,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const double forward_gflops1 = flops * n / one.forward * 1e-9, forward_gflops = flops * n / par.forward * 1e-9;
     const double coding_encode = prof.encode.gaussian_codings * per_coding;
     const double coding_decode = prof.decode.gaussian_codings * per_coding;
+    const bool fused = coder.params().products == DetProducts::kFused;
     if (args->json) {
       std::printf("{\"images\": %u, \"threads\": %d, \"forward_seconds\": %.4f, \"encode_seconds\": %.4f, "
                   "\"decode_seconds\": %.4f, \"encode_ratio\": %.4f, \"decode_ratio\": %.4f, "
@@ -204,9 +207,10 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       std::printf("}, \"entropy_coding_seconds\": {\"encode\": %.4f, \"decode\": %.4f}, \"flops_per_image\": %.0f, "
                   "\"kernel_gflops_1thread\": %.3f, \"forward_gflops_1thread\": %.3f, \"forward_gflops\": %.3f, "
                   "\"dgemm_gflops_1thread\": %.3f, \"sgemm_gflops_1thread\": %.3f, \"dgemm_gflops\": %.3f, "
-                  "\"sgemm_gflops\": %.3f",
+                  "\"sgemm_gflops\": %.3f, \"products\": \"%s\", \"kernel\": \"%s\"",
                   coding_encode, coding_decode, flops, kernel_gflops, forward_gflops1, forward_gflops, gemm1.dgemm,
-                  gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm);
+                  gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, fused ? "fused" : "separate",
+                  fused ? fused_conv_kernel().isa : "vector-extension");
       if (torch_forward)
         std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
                     torch.batch1, torch.batch64);
@@ -233,9 +237,10 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       std::printf("  of which entropy coding       %9.3f %5.1f%% %9.3f %5.1f%%   (%lld Gaussian codings x %.0f ns)\n",
                   coding_encode, 100 * coding_encode / te, coding_decode, 100 * coding_decode / td,
                   static_cast<long long>(prof.encode.gaussian_codings), per_coding * 1e9);
-      std::printf("networks: %.1f MFLOP per image; convolutions+attention %.2f GFLOP/s; whole forward %.2f GFLOP/s "
-                  "(1 thread), %.2f GFLOP/s (%d threads)\n",
-                  flops * 1e-6, kernel_gflops, forward_gflops1, forward_gflops, all);
+      std::printf("networks: %.1f MFLOP per image (float64, %s products, %s kernel); convolutions+attention %.2f "
+                  "GFLOP/s; whole forward %.2f GFLOP/s (1 thread), %.2f GFLOP/s (%d threads)\n",
+                  flops * 1e-6, fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
+                  kernel_gflops, forward_gflops1, forward_gflops, all);
       if (gemm1.dgemm > 0)
         std::printf("machine (OpenBLAS 1024x1024): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm %.2f / sgemm "
                     "%.2f GFLOP/s (%d threads)\n",

@@ -81,8 +81,9 @@ void add_retile_command(CLI::App& app) {
     if (std::filesystem::exists(args->out) && !args->force)
       throw InputError(args->out + ": exists (use -f to replace it)");
     save_archive(args->out, archive);
-    std::fprintf(stderr, "%s: %dx%dx%d tiles (a model id of its own)\n", args->out.c_str(), cfg.channels, cfg.height,
-                 cfg.width);
+    std::fprintf(stderr, "%s: %lldx%lldx%lld tiles (a model id of its own)\n", args->out.c_str(),
+                 static_cast<long long>(cfg.channels), static_cast<long long>(cfg.height),
+                 static_cast<long long>(cfg.width));
   });
 }
 
