@@ -251,39 +251,40 @@ DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
   p.log_pi.resize(sz(cn * k)), p.pi.resize(sz(cn * k)), p.mu.resize(sz(cn * k)), p.log_s.resize(sz(cn * k)), p.inv_s.resize(sz(cn * k));
   // out viewed as [2 + 3K][C][H·W]: channel block j at out[j·C·HW + e].
   auto raw = [&](int64_t j, int64_t e) { return out[sz(j * cn + e)]; };
-  // The exponentials in array passes (det_exp_array: the same bits as det_exp, four lanes).
-  std::vector<double> neg(sz(cn * k));
+  // The exponentials in array passes (det_exp_array: the same bits as det_exp), each from the
+  // arguments `arg` holds at the time: −a, then l − max, then −log s.
+  std::vector<double> arg(sz(cn * k));
   for (int64_t e = 0; e < cn; ++e) {
     const double a = scale[sz(e / n)] * det_tanh(raw(0, e));
     p.a[sz(e)] = a;
     p.b[sz(e)] = raw(1, e);
-    neg[sz(e)] = -a;
+    arg[sz(e)] = -a;
   }
   det_exp_array(p.a.data(), p.exp_a.data(), cn);
-  det_exp_array(neg.data(), p.exp_neg_a.data(), cn);
-  // log_softmax over k: (l − max) − log Σ e^{l − max}; neg holds l − max.
+  det_exp_array(arg.data(), p.exp_neg_a.data(), cn);
+  // log_softmax over k: (l − max) − log Σ e^{l − max}.
   std::vector<double> ex(sz(cn * k));
   for (int64_t e = 0; e < cn; ++e) {
     double m = raw(2, e);
     for (int i = 1; i < k; ++i) m = raw(2 + i, e) > m ? raw(2 + i, e) : m;
-    for (int i = 0; i < k; ++i) neg[sz(e * k + i)] = raw(2 + i, e) - m;
+    for (int i = 0; i < k; ++i) arg[sz(e * k + i)] = raw(2 + i, e) - m;
   }
-  det_exp_array(neg.data(), ex.data(), cn * k);
+  det_exp_array(arg.data(), ex.data(), cn * k);
   for (int64_t e = 0; e < cn; ++e) {
     double s = 0;
     for (int i = 0; i < k; ++i) s += ex[sz(e * k + i)];
     const double ls = det_log(s);
     for (int i = 0; i < k; ++i) {
       const size_t q = sz(e * k + i);
-      p.log_pi[q] = neg[q] - ls;
+      p.log_pi[q] = arg[q] - ls;
       p.mu[q] = raw(2 + k + i, e) + mu_offset[sz(i)];
       const double l = raw(2 + 2 * k + i, e);
       p.log_s[q] = l < kLogClampMin ? kLogClampMin : l;
     }
   }
   det_exp_array(p.log_pi.data(), p.pi.data(), cn * k);
-  for (int64_t q = 0; q < cn * k; ++q) neg[sz(q)] = -p.log_s[sz(q)];
-  det_exp_array(neg.data(), p.inv_s.data(), cn * k);
+  for (int64_t q = 0; q < cn * k; ++q) arg[sz(q)] = -p.log_s[sz(q)];
+  det_exp_array(arg.data(), p.inv_s.data(), cn * k);
   return p;
 }
 
