@@ -540,6 +540,58 @@ TEST(DetFlow, MixtureInverseRoundTripsIncludingTails) {
               static_cast<double>(total_iter) / count);
 }
 
+// The lockstep array forms give the scalar functions' bits for every element, whatever the
+// lane an element lands in, far tails and (k = 1) single components included.
+TEST(DetFlow, MixtureArraysAreBitIdentical) {
+  std::mt19937_64 rng(21);
+  const double xs[] = {-1e4, -300, -40, -7, -1, -1e-3, 0, 1e-7, 0.5, 3, 25, 150, 1e3, 1e5};
+  for (int k : {1, 2, 3, 4, 5, 8}) {
+    // 401 elements (not a multiple of the lanes), each with its own parameters.
+    const int64_t n = 401;
+    Vec a(n), b(n), exp_a(n), exp_neg_a(n), log_pi, pi, mu, log_s, inv_s, x(n);
+    for (int64_t e = 0; e < n; ++e) {
+      const int trial = static_cast<int>(e);
+      OwnedMixture m = random_mixture(rng, k, trial % 3 == 0 ? 10.0 : 1.0, trial % 4 == 0 ? -7.0 : -3.0,
+                                      trial % 4 == 1 ? 3.0 : 1.0, (trial % 5 - 2) * 1.5);
+      a[e] = m.e.a, b[e] = m.e.b, exp_a[e] = m.e.exp_a, exp_neg_a[e] = m.e.exp_neg_a;
+      log_pi.insert(log_pi.end(), m.log_pi.begin(), m.log_pi.end());
+      pi.insert(pi.end(), m.pi.begin(), m.pi.end());
+      mu.insert(mu.end(), m.mu.begin(), m.mu.end());
+      log_s.insert(log_s.end(), m.log_s.begin(), m.log_s.end());
+      inv_s.insert(inv_s.end(), m.inv_s.begin(), m.inv_s.end());
+      x[e] = xs[e % 14] * (1 + 0.01 * static_cast<double>(e % 7));
+    }
+    MixtureArrays p;
+    p.k = k;
+    p.a = a.data(), p.b = b.data(), p.exp_a = exp_a.data(), p.exp_neg_a = exp_neg_a.data();
+    p.log_pi = log_pi.data(), p.pi = pi.data(), p.mu = mu.data(), p.log_s = log_s.data(), p.inv_s = inv_s.data();
+    // Every element but every fifth, so that lanes see varying neighbours.
+    std::vector<int64_t> idx;
+    for (int64_t e = 0; e < n; ++e)
+      if (e % 5 != 2) idx.push_back(e);
+    Vec y(n, -1.0), ld(n, -1.0), back(n, -1.0);
+    mixture_forward_array(p, idx.data(), static_cast<int64_t>(idx.size()), x.data(), y.data(), ld.data());
+    mixture_inverse_array(p, idx.data(), static_cast<int64_t>(idx.size()), y.data(), back.data());
+    for (int64_t e = 0; e < n; ++e) {
+      if (e % 5 == 2) {  // not listed: untouched
+        EXPECT_EQ(y[e], -1.0);
+        EXPECT_EQ(back[e], -1.0);
+        continue;
+      }
+      double ld1 = 0;
+      const double y1 = mixture_forward(x[e], p.element(e), &ld1);
+      const double back1 = mixture_inverse(y1, p.element(e));
+      ASSERT_EQ(std::memcmp(&y[e], &y1, sizeof y1), 0) << "forward k=" << k << " e=" << e;
+      ASSERT_EQ(std::memcmp(&ld[e], &ld1, sizeof ld1), 0) << "log-derivative k=" << k << " e=" << e;
+      ASSERT_EQ(std::memcmp(&back[e], &back1, sizeof back1), 0) << "inverse k=" << k << " e=" << e;
+    }
+    // In place, as DetCoupling::inverse may be called.
+    Vec z = y;
+    mixture_inverse_array(p, idx.data(), static_cast<int64_t>(idx.size()), z.data(), z.data());
+    for (int64_t e : idx) ASSERT_EQ(std::memcmp(&z[e], &back[e], sizeof z[e]), 0);
+  }
+}
+
 TEST(DetFlow, MixtureInverseAgreesWithTorchBisection) {
   torch::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(12);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "det/det_elementwise.h"
 #include "det/det_profile.h"
@@ -51,23 +52,37 @@ void count_elementwise_codings(DetScratch& s, int64_t n, const uint8_t* pass) {
   s.profile->gaussian_codings += 2 * (n - passed);
 }
 
+// The elements not passed through, ascending.
+std::vector<int64_t> coded_elements(int64_t n, const uint8_t* pass) {
+  std::vector<int64_t> idx;
+  idx.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    if (!pass || !pass[i]) idx.push_back(i);
+  return idx;
+}
+
+// The values f(a_i), log f'(a_i) and f⁻¹(b_i) depend on no message, so each is computed for
+// every element at once (forward_all / inverse_all: the same values as element by element)
+// before the pops and pushes that use them.
 template <class Fn>
 void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
   count_elementwise_codings(s, n, pass);
+  const std::vector<int64_t> idx = coded_elements(n, pass);
+  const int64_t coded = static_cast<int64_t>(idx.size());
+  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
+  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data());
   for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
       b[i] = a[i];
       continue;
     }
-    double ld;
-    const double mean = fn.forward(i, a[i], &ld);
-    b[i] = gb.value(pop_windowed_gaussian(m, mean, fn.noise(a[i], sigma) * det_exp(ld), gb));
+    b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb));
   }
+  fn.inverse_all(idx.data(), coded, b, back.data());
   for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) continue;
-    const double back = fn.inverse(i, b[i]);
-    push_windowed_gaussian(m, ga.index_of(a[i]), back, fn.noise(back, sigma), ga);
+    push_windowed_gaussian(m, ga.index_of(a[i]), back[i], fn.noise(back[i], sigma), ga);
   }
 }
 
@@ -75,30 +90,45 @@ template <class Fn>
 void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
                         const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
   count_elementwise_codings(s, n, pass);
+  const std::vector<int64_t> idx = coded_elements(n, pass);
+  const int64_t coded = static_cast<int64_t>(idx.size());
+  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
+  fn.inverse_all(idx.data(), coded, b, back.data());
   for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) {
       a[i] = b[i];
       continue;
     }
-    const double back = fn.inverse(i, b[i]);
-    a[i] = ga.value(pop_windowed_gaussian(m, back, fn.noise(back, sigma), ga));
+    a[i] = ga.value(pop_windowed_gaussian(m, back[i], fn.noise(back[i], sigma), ga));
   }
+  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data());
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
-    double ld;
-    const double mean = fn.forward(i, a[i], &ld);
-    push_windowed_gaussian(m, gb.index_of(b[i]), mean, fn.noise(a[i], sigma) * det_exp(ld), gb);
+    push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb);
   }
 }
 
-struct PreprocessFn {  // y = logit(α + (1 − 2α)·v/256)
+// forward_all / inverse_all element by element, for transforms without array forms.
+template <class Fn>
+struct ElementByElement {
+  void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld) const {
+    const Fn& fn = static_cast<const Fn&>(*this);
+    for (int64_t j = 0; j < m; ++j) y[idx[j]] = fn.forward(idx[j], a[idx[j]], &ld[idx[j]]);
+  }
+  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* x) const {
+    const Fn& fn = static_cast<const Fn&>(*this);
+    for (int64_t j = 0; j < m; ++j) x[idx[j]] = fn.inverse(idx[j], b[idx[j]]);
+  }
+};
+
+struct PreprocessFn : ElementByElement<PreprocessFn> {  // y = logit(α + (1 − 2α)·v/256)
   double alpha;
   double forward(int64_t, double v, double* ld) const { return logit_pre_forward(v, alpha, ld); }
   double inverse(int64_t, double y) const { return logit_pre_inverse(y, alpha); }
   double noise(double, double sigma) const { return sigma; }
 };
 
-struct ActNormFn {  // y = (x + bias)·e^{logs}
+struct ActNormFn : ElementByElement<ActNormFn> {  // y = (x + bias)·e^{logs}
   const DetActNorm& l;
   double forward(int64_t i, double x, double* ld) const {
     *ld = l.logs[i];
@@ -112,10 +142,16 @@ struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
   const DetMixtureParams& p;
   double forward(int64_t i, double x, double* ld) const { return mixture_forward(x, p.element(i), ld); }
   double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i)); }
+  void forward_all(const int64_t* idx, int64_t m, const double* x, double* y, double* ld) const {
+    mixture_forward_array(p.arrays(), idx, m, x, y, ld);
+  }
+  void inverse_all(const int64_t* idx, int64_t m, const double* y, double* x) const {
+    mixture_inverse_array(p.arrays(), idx, m, y, x);
+  }
   double noise(double, double sigma) const { return sigma; }
 };
 
-struct AffineFn {  // y = x·e^{ls} + shift
+struct AffineFn : ElementByElement<AffineFn> {  // y = x·e^{ls} + shift
   const DetAffineParams& p;
   double forward(int64_t i, double x, double* ld) const {
     if (ld) *ld = p.log_scale[i];
@@ -140,10 +176,20 @@ struct InverseOf {
     double unused;
     return g.forward(i, b, &unused);
   }
+  void forward_all(const int64_t* idx, int64_t m, const double* a, double* x, double* ld) const {
+    g.inverse_all(idx, m, a, x);
+    std::vector<double> fx(idx && m ? static_cast<size_t>(idx[m - 1] + 1) : 0);
+    g.forward_all(idx, m, x, fx.data(), ld);
+    for (int64_t j = 0; j < m; ++j) ld[idx[j]] = -ld[idx[j]];
+  }
+  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* a) const {
+    std::vector<double> unused(idx && m ? static_cast<size_t>(idx[m - 1] + 1) : 0);
+    g.forward_all(idx, m, b, a, unused.data());
+  }
   double noise(double, double sigma) const { return sigma; }
 };
 
-struct LogitFn {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
+struct LogitFn : ElementByElement<LogitFn> {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
   double forward(int64_t, double u, double* ld) const {
     *ld = -(det_log(u) + det_log1p(-u));
     return sigmoid_inverse(u);
@@ -167,7 +213,7 @@ void with_coupling_fn(const DetCoupling& c, const double* cond, const double* ct
     body(MixtureFn{p});
   } else {
     const DetAffineParams p = c.affine_params(cond, ctx, s);
-    body(AffineFn{p});
+    body(AffineFn{{}, p});
   }
 }
 
@@ -282,7 +328,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
   const GridSpec& lat = latent_grid_;
   std::vector<double> cur(d), next(d);
   encode_elementwise(s, m, v.data(), cur.data(), d, nullptr, data_grid_, lat,
-                     sigma, PreprocessFn{model_.config().logit_alpha});
+                     sigma, PreprocessFn{{}, model_.config().logit_alpha});
   const auto& layers = model_.layers();
   for (size_t li = 0; li < layers.size(); ++li) {
     const DetLayer& layer = layers[li];
@@ -290,7 +336,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
     next.resize(layer.out.size());
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        encode_elementwise(s, m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        encode_elementwise(s, m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{{}, *layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
@@ -362,7 +408,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
     prev.assign(n, 0.0);
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        decode_elementwise(s, m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{*layer.actnorm});
+        decode_elementwise(s, m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{{}, *layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
@@ -416,7 +462,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
   }
   std::vector<double> v(d);
   decode_elementwise(s, m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma,
-                     PreprocessFn{model_.config().logit_alpha});
+                     PreprocessFn{{}, model_.config().logit_alpha});
   return v;
 }
 

@@ -363,6 +363,215 @@ double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
   return x;
 }
 
+MixtureElement MixtureArrays::element(int64_t i) const {
+  MixtureElement e;
+  e.k = k;
+  e.a = a[i], e.b = b[i], e.exp_a = exp_a[i], e.exp_neg_a = exp_neg_a[i];
+  e.log_pi = log_pi + i * k, e.pi = pi + i * k, e.mu = mu + i * k;
+  e.log_s = log_s + i * k, e.inv_s = inv_s + i * k;
+  return e;
+}
+
+namespace {
+
+// ---- kLanes elements in lockstep (mixture_forward_array, mixture_inverse_array) -----------------
+// Each lane repeats the scalar code's IEEE operations on its own element, so every result is
+// bit-identical to mixture_forward / mixture_inverse (DetFlow.MixtureArraysAreBitIdentical).
+
+__attribute__((always_inline)) inline bool any_lane(const Vl& m) {
+  bool r = false;
+  for (int i = 0; i < kLanes; ++i) r |= m[i] != 0;
+  return r;
+}
+
+// det_exp per lane: exp_lanes where every lane is in its range, else the scalar function.
+__attribute__((always_inline)) inline Vd exp_any(const Vd& a) {
+  if (!any_outside(a)) return exp_lanes(a);
+  Vd e;
+  for (int j = 0; j < kLanes; ++j) e[j] = det_exp(a[j]);
+  return e;
+}
+
+// det_log (model/det_math.cc) lane by lane for lanes holding normal, finite, positive values
+// (the caller selects 1.0 elsewhere): the same reduction to m ∈ (√2/2, √2], the same atanh
+// series and the same final sum.
+__attribute__((always_inline)) inline Vd log_lanes(const Vd& x) {
+  constexpr double kSqrt2 = 1.41421356237309504880;  // det_math.cc's constant
+  Vl b;
+  std::memcpy(&b, &x, sizeof b);
+  Vl e = ((b >> 52) & 0x7FF) - 1023;
+  const Vl mb = (b & 0x000FFFFFFFFFFFFFll) | 0x3FF0000000000000ll;
+  Vd m;
+  std::memcpy(&m, &mb, sizeof m);
+  const Vl big = m > splat(kSqrt2);
+  m = big ? m * 0.5 : m;
+  e = big ? e + 1 : e;
+  const Vd s = (m - 1.0) / (m + 1.0);
+  const Vd s2 = s * s;
+  Vd p = splat(1.0 / 25);
+  for (int j = 23; j >= 1; j -= 2) p = p * s2 + 1.0 / j;
+  const Vd lnm = splat(2.0) * s * p;
+  const Vd ed = __builtin_convertvector(e, Vd);
+  return ed * kDetLn2Hi + (ed * kDetLn2Lo + lnm);
+}
+
+// One group of kLanes elements: their parameters gathered component by component.
+struct MixtureLanes {
+  int k = 0;
+  MixtureElement elem[kLanes];
+  Vd a, b, exp_a, exp_neg_a;
+  Vd mu[kMaxComponents], inv_s[kMaxComponents], pi[kMaxComponents], log_s[kMaxComponents];
+
+  MixtureLanes(const MixtureArrays& p, const int64_t* e) : k(p.k) {
+    for (int j = 0; j < kLanes; ++j) {
+      elem[j] = p.element(e[j]);
+      a[j] = elem[j].a, b[j] = elem[j].b, exp_a[j] = elem[j].exp_a, exp_neg_a[j] = elem[j].exp_neg_a;
+    }
+    for (int i = 0; i < k; ++i)
+      for (int j = 0; j < kLanes; ++j)
+        mu[i][j] = elem[j].mu[i], inv_s[i][j] = elem[j].inv_s[i], pi[i][j] = elem[j].pi[i],
+        log_s[i][j] = elem[j].log_s[i];
+  }
+};
+
+// mixture_sums for every lane; returns the lanes whose sums are all above its threshold.
+__attribute__((always_inline)) inline Vl mixture_sums_lanes(const Vd& x, const MixtureLanes& g, Vd* c, Vd* c1,
+                                                           Vd* pdf) {
+  Vd sc = splat(0.0), s1 = splat(0.0), sp = splat(0.0);
+  for (int i = 0; i < g.k; ++i) {
+    const Vd vs = g.inv_s[i], t = (x - g.mu[i]) * vs;
+    const Vd a = t < 0 ? t : -t;
+    const Vd e = exp_any(a);
+    const Vd q = splat(1.0) / (splat(1.0) + e);
+    const Vd eq = e * q, vp = g.pi[i];
+    sc += vp * (t < 0 ? eq : q);
+    s1 += vp * (t < 0 ? q : eq);
+    sp += vp * (eq * q) * vs;
+  }
+  *c = sc, *c1 = s1, *pdf = sp;
+  constexpr double kTiny = 1e-280;  // as mixture_sums
+  return (sc > kTiny) & (s1 > kTiny) & (sp > kTiny);
+}
+
+// logit_cdf_and_slope for the lanes in `want` (others: unspecified values).
+__attribute__((always_inline)) inline Vd logit_cdf_and_slope_lanes(const Vd& x, const MixtureLanes& g, const Vl& want,
+                                                                  Vd* slope) {
+  Vd c, c1, pdf;
+  const Vl ok = mixture_sums_lanes(x, g, &c, &c1, &pdf);
+  const Vd one = splat(1.0);
+  Vd r = log_lanes(ok ? c : one) - log_lanes(ok ? c1 : one);
+  Vd sl = pdf / (c * c1);
+  for (int j = 0; j < kLanes; ++j)
+    if (want[j] && !ok[j]) {
+      double log_dg;
+      r[j] = mixture_logit_cdf_tails(x[j], g.elem[j], &log_dg);
+      sl[j] = det_exp(log_dg);
+    }
+  *slope = sl;
+  return r;
+}
+
+LBB_DET_CLONES void mixture_forward_lanes(const MixtureArrays& p, const int64_t* e, const double* x, double* y,
+                                         double* log_deriv, int m) {
+  const MixtureLanes g(p, e);
+  Vd xv;
+  for (int j = 0; j < kLanes; ++j) xv[j] = x[e[j]];
+  Vd c, c1, pdf;
+  const Vl ok = mixture_sums_lanes(xv, g, &c, &c1, &pdf);
+  const Vd one = splat(1.0);
+  const Vd log_c = log_lanes(ok ? c : one), log_1mc = log_lanes(ok ? c1 : one);
+  const Vd log_dg = log_lanes(ok ? pdf : one) - log_c - log_1mc;
+  const Vd out = (log_c - log_1mc) * g.exp_a + g.b, ld = log_dg + g.a;
+  for (int j = 0; j < m; ++j) {
+    if (ok[j]) {
+      y[e[j]] = out[j];
+      if (log_deriv) log_deriv[e[j]] = ld[j];
+    } else {
+      double l;
+      y[e[j]] = mixture_forward(xv[j], g.elem[j], &l);
+      if (log_deriv) log_deriv[e[j]] = l;
+    }
+  }
+}
+
+LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t* e, const double* y, double* xo,
+                                         int m) {
+  const MixtureLanes g(p, e);
+  Vd yv;
+  for (int j = 0; j < kLanes; ++j) yv[j] = y[e[j]];
+  const Vd t = (yv - g.b) * g.exp_neg_a;
+  Vd mu_min = g.mu[0], mu_max = g.mu[0], log_s_max = g.log_s[0];
+  for (int i = 1; i < g.k; ++i) {
+    mu_min = g.mu[i] < mu_min ? g.mu[i] : mu_min;
+    mu_max = g.mu[i] > mu_max ? g.mu[i] : mu_max;
+    log_s_max = g.log_s[i] > log_s_max ? g.log_s[i] : log_s_max;
+  }
+  const Vd reach = ((t < 0 ? -t : t) + 1.0) * exp_any(log_s_max);
+  Vd lo = mu_min - reach, hi = mu_max + reach;
+  Vd x = splat(0.0);
+  for (int i = 0; i < g.k; ++i) x += g.pi[i] * (g.mu[i] + t / g.inv_s[i]);
+  x = (x > lo) & (x < hi) ? x : lo + 0.5 * (hi - lo);
+  Vd dx_old = hi - lo, dx = dx_old;
+  Vl active = splat(0.0) == splat(0.0);  // every lane
+  for (int evals = 0; evals < kMixtureInverseMaxIter && any_lane(active); ++evals) {
+    Vd slope;
+    const Vd r = logit_cdf_and_slope_lanes(x, g, active, &slope) - t;
+    const Vl act = active & (r != 0);  // r == 0: that lane is done, x unchanged
+    lo = act & (r < 0) ? x : lo;
+    hi = act & !(r < 0) ? x : hi;
+    const Vd step = r / slope;
+    const Vd newton = x - step;
+    const Vd as = step < 0 ? -step : step;
+    const Vd ado = dx_old < 0 ? -dx_old : dx_old;
+    const Vl take = (newton > lo) & (newton < hi) & (2.0 * as <= ado);
+    const Vd next = take ? newton : lo + 0.5 * (hi - lo);
+    const Vd dx_new = take ? step : x - next;
+    const Vd scale = 1.0 + (next < 0 ? -next : next);
+    const Vd adx = dx_new < 0 ? -dx_new : dx_new;
+    dx_old = act ? dx : dx_old;
+    dx = act ? dx_new : dx;
+    x = act ? next : x;
+    active = act & !((adx <= kMixtureInverseTol * scale) | (hi - lo <= kMixtureInverseTol * scale));
+  }
+  for (int j = 0; j < m; ++j) xo[e[j]] = x[j];
+}
+
+// Runs f(lane indices, count) on groups of kLanes elements of idx; the last group repeats its
+// last element in the unused lanes (their results are not stored).
+template <class F>
+void for_lane_groups(const int64_t* idx, int64_t m, F f) {
+  int64_t i = 0;
+  for (; i + kLanes <= m; i += kLanes) f(idx + i, kLanes);
+  if (i < m) {
+    int64_t e[kLanes];
+    for (int j = 0; j < kLanes; ++j) e[j] = idx[i + j < m ? i + j : m - 1];
+    f(e, static_cast<int>(m - i));
+  }
+}
+
+}  // namespace
+
+void mixture_forward_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* x, double* y,
+                           double* log_deriv) {
+  if (p.k < 1 || p.k > kMaxComponents) {  // the scalar function's NaN
+    for (int64_t i = 0; i < m; ++i) {
+      double ld = 0;
+      y[idx[i]] = mixture_forward(x[idx[i]], p.element(idx[i]), &ld);
+      if (log_deriv) log_deriv[idx[i]] = ld;
+    }
+    return;
+  }
+  for_lane_groups(idx, m, [&](const int64_t* e, int n) { mixture_forward_lanes(p, e, x, y, log_deriv, n); });
+}
+
+void mixture_inverse_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y, double* x) {
+  if (p.k < 1 || p.k > kMaxComponents) {
+    for (int64_t i = 0; i < m; ++i) x[idx[i]] = mixture_inverse(y[idx[i]], p.element(idx[i]));
+    return;
+  }
+  for_lane_groups(idx, m, [&](const int64_t* e, int n) { mixture_inverse_lanes(p, e, y, x, n); });
+}
+
 // ---- logit preprocessing and sigmoid -----------------------------------------------------
 
 double logit_pre_forward(double v, double alpha, double* log_deriv) {

@@ -70,6 +70,24 @@ constexpr double kMixtureInverseTol = 1e-13;
 constexpr int kMixtureInverseMaxIter = 200;
 double mixture_inverse(double y, const MixtureElement& p, int* iterations = nullptr);
 
+// The parameters of many elements (DetMixtureParams' layout): a, b, exp_a, exp_neg_a per
+// element; log_pi, pi, mu, log_s, inv_s element-major, K per element.
+struct MixtureArrays {
+  int k = 0;
+  const double *a = nullptr, *b = nullptr, *exp_a = nullptr, *exp_neg_a = nullptr;
+  const double *log_pi = nullptr, *pi = nullptr, *mu = nullptr, *log_s = nullptr, *inv_s = nullptr;
+  MixtureElement element(int64_t i) const;
+};
+// Array forms over the m elements e = idx[0..m): y[e] = mixture_forward(x[e], element(e),
+// &log_deriv[e]) (log_deriv may be null) and x[e] = mixture_inverse(y[e], element(e)).
+// Bit-identical to the scalar functions: several elements run in lockstep, each lane doing
+// exactly the scalar function's IEEE operations (the inverse's Newton iteration included; a
+// lane that has stopped keeps its value); lanes on the far-tail path or outside the fast
+// exponential's range fall back to the scalar code.
+void mixture_forward_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* x, double* y,
+                           double* log_deriv);
+void mixture_inverse_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y, double* x);
+
 // ---- affine coupling:  y = x·e^{ls} + shift,  log ∂y/∂x = ls -------------------------------
 inline double affine_forward(double x, double exp_ls, double shift) { return x * exp_ls + shift; }
 inline double affine_inverse(double y, double exp_neg_ls, double shift) { return (y - shift) * exp_neg_ls; }

@@ -177,20 +177,15 @@ void DetInv1x1::inverse(const double* y, double* x) const { per_pixel_matmul(wei
 
 // ---- coupling -------------------------------------------------------------------------------------
 
-MixtureElement DetMixtureParams::element(int64_t i) const {
-  MixtureElement e;
-  e.k = k;
-  e.a = a[sz(i)];
-  e.b = b[sz(i)];
-  e.exp_a = exp_a[sz(i)];
-  e.exp_neg_a = exp_neg_a[sz(i)];
-  e.log_pi = log_pi.data() + i * k;
-  e.pi = pi.data() + i * k;
-  e.mu = mu.data() + i * k;
-  e.log_s = log_s.data() + i * k;
-  e.inv_s = inv_s.data() + i * k;
-  return e;
+MixtureArrays DetMixtureParams::arrays() const {
+  MixtureArrays m;
+  m.k = k;
+  m.a = a.data(), m.b = b.data(), m.exp_a = exp_a.data(), m.exp_neg_a = exp_neg_a.data();
+  m.log_pi = log_pi.data(), m.pi = pi.data(), m.mu = mu.data(), m.log_s = log_s.data(), m.inv_s = inv_s.data();
+  return m;
 }
+
+MixtureElement DetMixtureParams::element(int64_t i) const { return arrays().element(i); }
 
 DetCoupling::DetCoupling(DetTensorSource& src, const std::string& name, DetShape s, bool checker,
                          int parity, CouplingKind kind_, int components, int64_t ctx_ch,
@@ -206,6 +201,7 @@ DetCoupling::DetCoupling(DetTensorSource& src, const std::string& name, DetShape
         const bool keep = checker ? (i + j) % 2 == parity : (ch < s.c / 2) == (parity == 0);
         const int64_t e = (ch * s.h + i) * s.w + j;
         mask[sz(e)] = keep ? 1 : 0;
+        if (!keep) transformed.push_back(e);
         mask_f[sz(e)] = keep ? 1.f : 0.f;
       }
   src.get(name + ".mask", {1, s.c, s.h, s.w}, &mask_f, true);
@@ -311,16 +307,17 @@ double DetCoupling::forward(const double* x, const double* ctx, double* y, DetSc
   double sum = 0;
   if (kind == CouplingKind::kMixture) {
     const DetMixtureParams p = mixture_params(x, ctx, scratch);
+    const std::vector<int64_t>& coded = transformed;
+    std::vector<double> ld(sz(cn), 0.0);
+    mixture_forward_array(p.arrays(), coded.data(), static_cast<int64_t>(coded.size()), x, y, ld.data());
     for (int64_t e = 0; e < cn; ++e) {
       if (mask[sz(e)]) {
         y[e] = x[e];
         if (log_deriv) log_deriv[e] = 0;
         continue;
       }
-      double ld = 0;
-      y[e] = mixture_forward(x[e], p.element(e), &ld);
-      if (log_deriv) log_deriv[e] = ld;
-      sum += ld;
+      if (log_deriv) log_deriv[e] = ld[sz(e)];
+      sum += ld[sz(e)];
     }
   } else {
     const DetAffineParams p = affine_params(x, ctx, scratch);
@@ -342,7 +339,10 @@ void DetCoupling::inverse(const double* y, const double* ctx, double* x, DetScra
   const int64_t cn = shape.size();
   if (kind == CouplingKind::kMixture) {
     const DetMixtureParams p = mixture_params(y, ctx, scratch);
-    for (int64_t e = 0; e < cn; ++e) x[e] = mask[sz(e)] ? y[e] : mixture_inverse(y[e], p.element(e));
+    const std::vector<int64_t>& coded = transformed;
+    mixture_inverse_array(p.arrays(), coded.data(), static_cast<int64_t>(coded.size()), y, x);
+    for (int64_t e = 0; e < cn; ++e)
+      if (mask[sz(e)]) x[e] = y[e];
   } else {
     const DetAffineParams p = affine_params(y, ctx, scratch);
     for (int64_t e = 0; e < cn; ++e)

@@ -94,6 +94,7 @@ struct DetMixtureParams {
   std::vector<double> a, b, exp_a, exp_neg_a;  // [n]; a = scale_c·tanh(raw)
   std::vector<double> log_pi, pi, mu, log_s, inv_s;  // [n][k] (element-major); inv_s = e^{−log_s}
   MixtureElement element(int64_t i) const;
+  MixtureArrays arrays() const;  // views of the vectors above
 };
 
 // Per-element parameters of an affine coupling: y = x·e^{log_scale} + shift.
@@ -129,6 +130,7 @@ class DetCoupling {
   int k = 0;                     // mixture components (0 for affine)
   int64_t ctx_channels = 0;
   std::vector<uint8_t> mask;     // [C][H][W]: 1 = pass-through/conditioning, 0 = transformed
+  std::vector<int64_t> transformed;  // the elements with mask 0, ascending
   std::vector<double> scale;     // [C]
   std::vector<double> mu_offset;  // [K]
 
