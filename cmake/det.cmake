@@ -24,6 +24,7 @@ target_compile_options(lbb_flow_det PRIVATE -ffp-contract=off -fno-fast-math)
 
 if(LBB_BUILD_TESTS)
   lbb_add_test(det_kernels_test SOURCES tests/det_kernels_test.cc LIBS lbb_flow_det)
+  lbb_add_test(det_team_test SOURCES tests/det_team_test.cc LIBS lbb_flow_det)
   # std::fma and the reference's order of operations, never contracted.
   target_compile_options(det_kernels_test PRIVATE -ffp-contract=off)
 endif()

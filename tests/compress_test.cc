@@ -162,6 +162,32 @@ TEST(Compression, StreamsThreadsAndDirectPrefix) {
   }
 }
 
+// Fewer streams than threads: each stream's worker shares its evaluations with a team
+// (det_team.h). A model large enough that its convolutions and coupling transforms are split;
+// the bytes and the decoded images must not change.
+TEST(Compression, OneStreamOnATeamGivesTheSameBytes) {
+  CodingModel cm = coding_model(
+      "image = 1x16x16\nbase_squeezes = 1\ndequant_couplings = 1\ndequant_filters = 32\n"
+      "dequant_context_blocks = 1\nfilters = 32\ncomponents = 4\nheads = 2\nactnorm = channel\n"
+      "flow = checker channel\n");
+  const std::vector<ImageItem> items = items_of_image_set(image_set(cm, 12, 5));
+  CompressOptions opt = flow_options();
+  opt.streams = 1;
+  opt.threads = 1;
+  CompressReport r;
+  const Container alone = compress_items(cm, items, opt, &r);
+  EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 0);
+  for (int threads : {2, 3}) {
+    opt.threads = threads;
+    EXPECT_TRUE(compress_items(cm, items, opt, nullptr) == alone) << threads << " threads on one stream";
+  }
+  for (int threads : {1, 2, 4}) {
+    const std::vector<ImageItem> out = decompress_items(cm, alone, threads, "t.lbb");
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].pixels, items[0].pixels) << threads << " threads";
+  }
+}
+
 TEST(Compression, SingleImageIsCodedDirectly) {
   CodingModel cm = coding_model(kConfigs[0]);
   const std::vector<ImageItem> one = items_of_image_set(image_set(cm, 1, 3));

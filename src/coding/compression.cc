@@ -18,9 +18,11 @@ namespace lbb {
 
 namespace {
 
-int resolve_threads(int threads, int work) {
+// The threads to use (0: every core). All of them work even on fewer streams: parallel_images
+// gives each stream's worker a team of the threads left over.
+int resolve_threads(int threads) {
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, std::min(threads > 0 ? threads : hw, work));
+  return std::max(1, threads > 0 ? threads : hw);
 }
 
 // Progress reports (subpixels) from worker threads, serialized.
@@ -701,7 +703,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   std::vector<CompressReport> per(streams);
   ProgressCounter progress{opt.progress, static_cast<int64_t>(d)};
 
-  DetFlowModel::parallel_images(streams, resolve_threads(opt.threads, streams), [&](int64_t s, DetScratch& scratch) {
+  DetFlowModel::parallel_images(streams, resolve_threads(opt.threads), [&](int64_t s, DetScratch& scratch) {
     Message m;
     const double bits0 = m.bits();
     std::vector<uint8_t> buf, undo;
@@ -833,7 +835,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   std::vector<uint64_t> first(streams + 1, 0);
   for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
   ProgressCounter progress{progress_fn, static_cast<int64_t>(c.total_subpixels())};
-  DetFlowModel::parallel_images(streams, resolve_threads(threads, streams), [&](int64_t s, DetScratch& scratch) {
+  DetFlowModel::parallel_images(streams, resolve_threads(threads), [&](int64_t s, DetScratch& scratch) {
     const std::string where = name + ": stream " + std::to_string(s);
     Message m;
     try {

@@ -7,6 +7,7 @@
 
 #include "det/det_elementwise.h"
 #include "det/det_profile.h"
+#include "det/det_team.h"
 #include "model/det_math.h"
 #include "model/linear_ar_gaussian.h"
 #include "model/uniform.h"
@@ -71,7 +72,7 @@ void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, i
   const std::vector<int64_t> idx = coded_elements(n, pass);
   const int64_t coded = static_cast<int64_t>(idx.size());
   std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
-  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data());
+  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
   for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
       b[i] = a[i];
@@ -79,7 +80,7 @@ void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, i
     }
     b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb));
   }
-  fn.inverse_all(idx.data(), coded, b, back.data());
+  fn.inverse_all(idx.data(), coded, b, back.data(), s.team);
   for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) continue;
     push_windowed_gaussian(m, ga.index_of(a[i]), back[i], fn.noise(back[i], sigma), ga);
@@ -93,7 +94,7 @@ void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, i
   const std::vector<int64_t> idx = coded_elements(n, pass);
   const int64_t coded = static_cast<int64_t>(idx.size());
   std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
-  fn.inverse_all(idx.data(), coded, b, back.data());
+  fn.inverse_all(idx.data(), coded, b, back.data(), s.team);
   for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
     if (pass && pass[i]) {
       a[i] = b[i];
@@ -101,7 +102,7 @@ void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, i
     }
     a[i] = ga.value(pop_windowed_gaussian(m, back[i], fn.noise(back[i], sigma), ga));
   }
-  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data());
+  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
     push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb);
@@ -111,11 +112,11 @@ void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, i
 // forward_all / inverse_all element by element, for transforms without array forms.
 template <class Fn>
 struct ElementByElement {
-  void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld) const {
+  void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld, DetTeam*) const {
     const Fn& fn = static_cast<const Fn&>(*this);
     for (int64_t j = 0; j < m; ++j) y[idx[j]] = fn.forward(idx[j], a[idx[j]], &ld[idx[j]]);
   }
-  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* x) const {
+  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* x, DetTeam*) const {
     const Fn& fn = static_cast<const Fn&>(*this);
     for (int64_t j = 0; j < m; ++j) x[idx[j]] = fn.inverse(idx[j], b[idx[j]]);
   }
@@ -142,11 +143,16 @@ struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
   const DetMixtureParams& p;
   double forward(int64_t i, double x, double* ld) const { return mixture_forward(x, p.element(i), ld); }
   double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i)); }
-  void forward_all(const int64_t* idx, int64_t m, const double* x, double* y, double* ld) const {
-    mixture_forward_array(p.arrays(), idx, m, x, y, ld);
+  // In ranges of elements on the team (each element's result is computed alone).
+  void forward_all(const int64_t* idx, int64_t m, const double* x, double* y, double* ld, DetTeam* team) const {
+    det_parallel_ranges(team, m, 16, 64, [&](int64_t b, int64_t e) {
+      mixture_forward_array(p.arrays(), idx + b, e - b, x, y, ld);
+    });
   }
-  void inverse_all(const int64_t* idx, int64_t m, const double* y, double* x) const {
-    mixture_inverse_array(p.arrays(), idx, m, y, x);
+  void inverse_all(const int64_t* idx, int64_t m, const double* y, double* x, DetTeam* team) const {
+    det_parallel_ranges(team, m, 16, 16, [&](int64_t b, int64_t e) {
+      mixture_inverse_array(p.arrays(), idx + b, e - b, y, x);
+    });
   }
   double noise(double, double sigma) const { return sigma; }
 };
@@ -176,15 +182,16 @@ struct InverseOf {
     double unused;
     return g.forward(i, b, &unused);
   }
-  void forward_all(const int64_t* idx, int64_t m, const double* a, double* x, double* ld) const {
-    g.inverse_all(idx, m, a, x);
-    std::vector<double> fx(idx && m ? static_cast<size_t>(idx[m - 1] + 1) : 0);
-    g.forward_all(idx, m, x, fx.data(), ld);
+  // (idx ascending: the scratch arrays reach its last element.)
+  void forward_all(const int64_t* idx, int64_t m, const double* a, double* x, double* ld, DetTeam* team) const {
+    g.inverse_all(idx, m, a, x, team);
+    std::vector<double> fx(m > 0 ? static_cast<size_t>(idx[m - 1] + 1) : 0);
+    g.forward_all(idx, m, x, fx.data(), ld, team);
     for (int64_t j = 0; j < m; ++j) ld[idx[j]] = -ld[idx[j]];
   }
-  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* a) const {
-    std::vector<double> unused(idx && m ? static_cast<size_t>(idx[m - 1] + 1) : 0);
-    g.forward_all(idx, m, b, a, unused.data());
+  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* a, DetTeam* team) const {
+    std::vector<double> unused(m > 0 ? static_cast<size_t>(idx[m - 1] + 1) : 0);
+    g.forward_all(idx, m, b, a, unused.data(), team);
   }
   double noise(double, double sigma) const { return sigma; }
 };

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "det/det_team.h"
 #include "io/errors.h"
 #include "model/det_math.h"
 
@@ -309,7 +310,9 @@ double DetCoupling::forward(const double* x, const double* ctx, double* y, DetSc
     const DetMixtureParams p = mixture_params(x, ctx, scratch);
     const std::vector<int64_t>& coded = transformed;
     std::vector<double> ld(sz(cn), 0.0);
-    mixture_forward_array(p.arrays(), coded.data(), static_cast<int64_t>(coded.size()), x, y, ld.data());
+    det_parallel_ranges(scratch.team, static_cast<int64_t>(coded.size()), 16, 64, [&](int64_t b, int64_t e) {
+      mixture_forward_array(p.arrays(), coded.data() + b, e - b, x, y, ld.data());
+    });
     for (int64_t e = 0; e < cn; ++e) {
       if (mask[sz(e)]) {
         y[e] = x[e];
@@ -340,7 +343,9 @@ void DetCoupling::inverse(const double* y, const double* ctx, double* x, DetScra
   if (kind == CouplingKind::kMixture) {
     const DetMixtureParams p = mixture_params(y, ctx, scratch);
     const std::vector<int64_t>& coded = transformed;
-    mixture_inverse_array(p.arrays(), coded.data(), static_cast<int64_t>(coded.size()), y, x);
+    det_parallel_ranges(scratch.team, static_cast<int64_t>(coded.size()), 16, 16, [&](int64_t b, int64_t e) {
+      mixture_inverse_array(p.arrays(), coded.data() + b, e - b, y, x);
+    });
     for (int64_t e = 0; e < cn; ++e)
       if (mask[sz(e)]) x[e] = y[e];
   } else {
@@ -728,8 +733,19 @@ DetNllTerms DetFlowModel::nll_terms(const double* x_base, const double* eps, dou
 void DetFlowModel::parallel_images(int64_t n, int threads,
                                    const std::function<void(int64_t, DetScratch&)>& fn) {
   const int64_t t = std::max<int64_t>(1, std::min<int64_t>(threads, n));
-  if (t <= 1) {
+  const int team_size = static_cast<int>(std::max<int64_t>(1, threads / t));
+  // A worker's scratch, with its team when there are threads to spare.
+  auto worker_scratch = [team_size](std::unique_ptr<DetTeam>* team) {
     DetScratch scratch;
+    if (team_size > 1) {
+      *team = std::make_unique<DetTeam>(team_size);
+      scratch.team = team->get();
+    }
+    return scratch;
+  };
+  if (t <= 1) {
+    std::unique_ptr<DetTeam> team;
+    DetScratch scratch = worker_scratch(&team);
     for (int64_t i = 0; i < n; ++i) fn(i, scratch);
     return;
   }
@@ -737,7 +753,8 @@ void DetFlowModel::parallel_images(int64_t n, int threads,
   std::exception_ptr error;
   std::mutex error_mutex;
   auto worker = [&]() {
-    DetScratch scratch;
+    std::unique_ptr<DetTeam> team;
+    DetScratch scratch = worker_scratch(&team);
     for (;;) {
       const int64_t i = next.fetch_add(1);
       if (i >= n) return;

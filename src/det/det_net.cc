@@ -1,5 +1,6 @@
 #include "det/det_net.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -7,6 +8,7 @@
 #include "det/det_elementwise.h"
 #include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
+#include "det/det_team.h"
 #include "model/det_math.h"
 
 // The SIMD helpers below are always inlined; their by-value vector ABI never matters.
@@ -153,11 +155,19 @@ void apply_array(const float* x, float* y, int64_t n, F f) {
   }
 }
 
+// apply_array over ranges of the array on the team (every element computed alone).
+template <typename T, typename F>
+void apply_array_on(DetTeam* team, const T* x, T* y, int64_t n, F f) {
+  det_parallel_ranges(team, n, 256, 4096, [&](int64_t b, int64_t e) { apply_array(x + b, y + b, e - b, f); });
+}
+
 // x += a ⊙ σ(b) for ab = [a; b] (each n values); overwrites b with σ(b).
 template <typename T>
-void gated_residual(T* x, T* ab, int64_t n) {
-  apply_array(ab + n, ab + n, n, det_sigmoid_array);
-  for (int64_t i = 0; i < n; ++i) x[i] = x[i] + ab[i] * ab[n + i];
+void gated_residual(T* x, T* ab, int64_t n, DetTeam* team) {
+  det_parallel_ranges(team, n, 256, 4096, [&](int64_t b, int64_t e) {
+    apply_array(ab + n + b, ab + n + b, e - b, det_sigmoid_array);
+    for (int64_t i = b; i < e; ++i) x[i] = x[i] + ab[i] * ab[n + i];
+  });
 }
 
 }  // namespace
@@ -227,6 +237,16 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
   const ConvTiles<T> tiles = conv_tiles_for(scratch.products, x);
   const int64_t PB = tiles.pos_block;
   const int64_t n = h * w, blocks = (out_ + kCoBlock - 1) / kCoBlock;
+  // The output-channel blocks in ranges on the scratch's team (each block's outputs are
+  // computed alone, so the split changes nothing); a range is worth ~50k multiply-adds.
+  auto run_tiles = [&](const T* stage, int64_t stride, const int64_t* off, int64_t taps, int64_t lpad, T* acc) {
+    const int64_t block_w = in_ * taps * kCoBlock, per_block = block_w * lpad;
+    det_parallel_ranges(scratch.team, blocks, 2, 1 + 50000 / std::max<int64_t>(per_block, 1),
+                        [&](int64_t b0, int64_t b1) {
+                          tiles.run(stage, stride, in_, off, taps, packed_.data() + b0 * block_w,
+                                    bias_.data() + b0 * kCoBlock, b1 - b0, lpad, acc + b0 * kCoBlock * lpad);
+                        });
+  };
   if (kernel_ == 3) {
     // Zero-padded planes of (h+2)×(w+2); the outputs are computed on the flat grid
     // p = y·(w+2) + x, x ∈ [0, w+2) (the last two columns are junk and dropped), so that
@@ -240,7 +260,7 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
         std::memcpy(stage + ci * ps + (yy + 1) * wp + 1, x + ci * n + yy * w, sizeof(T) * static_cast<size_t>(w));
     const int64_t off[9] = {0, 1, 2, wp, wp + 1, wp + 2, 2 * wp, 2 * wp + 1, 2 * wp + 2};
     T* acc = scratch.take<T>(static_cast<size_t>(blocks * kCoBlock * lpad));
-    tiles.run(stage, ps, in_, off, 9, packed_.data(), bias_.data(), blocks, lpad, acc);
+    run_tiles(stage, ps, off, 9, lpad, acc);
     for (int64_t o = 0; o < out_; ++o)
       for (int64_t yy = 0; yy < h; ++yy)
         std::memcpy(y + o * n + yy * w, acc + o * lpad + yy * wp, sizeof(T) * static_cast<size_t>(w));
@@ -252,7 +272,7 @@ void DetConv<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScratch& scr
     std::memset(stage + in_ * n, 0, sizeof(T) * static_cast<size_t>(lpad));
     const int64_t off[1] = {0};
     T* acc = scratch.take<T>(static_cast<size_t>(blocks * kCoBlock * lpad));
-    tiles.run(stage, n, in_, off, 1, packed_.data(), bias_.data(), blocks, lpad, acc);
+    run_tiles(stage, n, off, 1, lpad, acc);
     for (int64_t o = 0; o < out_; ++o)
       std::memcpy(y + o * n, acc + o * lpad, sizeof(T) * static_cast<size_t>(n));
   }
@@ -273,34 +293,35 @@ namespace {
 
 // Layer norm over c channels at each of n positions, in place; the loops run across positions
 // (vectorized there, never across the channel sums), so every build gives the same bits.
+// Positions [0, n) of planes `stride` apart.
 template <typename T>
-__attribute__((always_inline)) inline void channel_norm_body(T* x, int64_t n, int64_t c, const T* weight,
-                                                             const T* bias, T* mean, T* r) {
+__attribute__((always_inline)) inline void channel_norm_body(T* x, int64_t stride, int64_t n, int64_t c,
+                                                             const T* weight, const T* bias, T* mean, T* r) {
   const T cn = static_cast<T>(c), eps = static_cast<T>(1e-5);
   for (int64_t p = 0; p < n; ++p) mean[p] = T(0);
   for (int64_t ch = 0; ch < c; ++ch)
-    for (int64_t p = 0; p < n; ++p) mean[p] += x[ch * n + p];
+    for (int64_t p = 0; p < n; ++p) mean[p] += x[ch * stride + p];
   for (int64_t p = 0; p < n; ++p) mean[p] = mean[p] / cn;
   for (int64_t p = 0; p < n; ++p) r[p] = T(0);
   for (int64_t ch = 0; ch < c; ++ch)
     for (int64_t p = 0; p < n; ++p) {
-      const T d = x[ch * n + p] - mean[p];
+      const T d = x[ch * stride + p] - mean[p];
       r[p] += d * d;
     }
   for (int64_t p = 0; p < n; ++p) r[p] = T(1) / std::sqrt(r[p] / cn + eps);
   for (int64_t ch = 0; ch < c; ++ch) {
     const T wc = weight[ch], bc = bias[ch];
-    T* row = x + ch * n;
+    T* row = x + ch * stride;
     for (int64_t p = 0; p < n; ++p) row[p] = (row[p] - mean[p]) * r[p] * wc + bc;
   }
 }
-LBB_DET_CLONES void channel_norm(double* x, int64_t n, int64_t c, const double* weight, const double* bias,
-                                 double* mean, double* r) {
-  channel_norm_body(x, n, c, weight, bias, mean, r);
+LBB_DET_CLONES void channel_norm(double* x, int64_t stride, int64_t n, int64_t c, const double* weight,
+                                 const double* bias, double* mean, double* r) {
+  channel_norm_body(x, stride, n, c, weight, bias, mean, r);
 }
-LBB_DET_CLONES void channel_norm(float* x, int64_t n, int64_t c, const float* weight, const float* bias,
-                                 float* mean, float* r) {
-  channel_norm_body(x, n, c, weight, bias, mean, r);
+LBB_DET_CLONES void channel_norm(float* x, int64_t stride, int64_t n, int64_t c, const float* weight,
+                                 const float* bias, float* mean, float* r) {
+  channel_norm_body(x, stride, n, c, weight, bias, mean, r);
 }
 
 }  // namespace
@@ -311,7 +332,9 @@ void DetChannelNorm<T>::forward(T* x, int64_t n, DetScratch& scratch) const {
   const int64_t c = static_cast<int64_t>(weight_.size());
   T* mean = scratch.take<T>(static_cast<size_t>(n));
   T* r = scratch.take<T>(static_cast<size_t>(n));
-  channel_norm(x, n, c, weight_.data(), bias_.data(), mean, r);
+  det_parallel_ranges(scratch.team, n, 16, 64, [&](int64_t b, int64_t e) {
+    channel_norm(x + b, n, e - b, c, weight_.data(), bias_.data(), mean + b, r + b);
+  });
 }
 
 // ---- DetGatedConv ------------------------------------------------------------------------------
@@ -327,13 +350,13 @@ void DetGatedConv<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scratch) c
   DetScratchFrame frame(scratch);
   const int64_t n = h * w, cn = channels_ * n;
   T* t = scratch.take<T>(static_cast<size_t>(cn));
-  apply_array(x, t, cn, det_elu_array);
+  apply_array_on(scratch.team, x, t, cn, det_elu_array);
   T* h1 = scratch.take<T>(static_cast<size_t>(cn));
   conv1_.forward(t, h1, h, w, scratch);
-  det_elu_inplace(h1, cn);
+  apply_array_on(scratch.team, h1, h1, cn, det_elu_array);
   T* ab = scratch.take<T>(static_cast<size_t>(2 * cn));
   conv2_.forward(h1, ab, h, w, scratch);
-  gated_residual(x, ab, cn);
+  gated_residual(x, ab, cn, scratch.team);
 }
 
 // ---- DetGatedAttention -------------------------------------------------------------------------
@@ -399,7 +422,7 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   }
   T* ab = scratch.take<T>(static_cast<size_t>(2 * c * n));
   proj_.forward(o, ab, h, w, scratch);
-  gated_residual(x, ab, c * n);
+  gated_residual(x, ab, c * n, scratch.team);
 }
 
 // ---- DetConditioner ----------------------------------------------------------------------------
@@ -437,7 +460,7 @@ void DetConditioner<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScrat
       norms_[norm++].forward(hb, n, scratch);
     }
   }
-  det_elu_inplace(hb, f * n);
+  apply_array_on(scratch.team, hb, hb, f * n, det_elu_array);
   conv_out_.forward(hb, y, h, w, scratch);
 }
 

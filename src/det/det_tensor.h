@@ -13,6 +13,7 @@
 namespace lbb {
 
 struct DetProfile;  // det_profile.h
+class DetTeam;     // det_team.h
 
 // How a convolution accumulates each product w·x (fixed by the container version, DESIGN.md
 // §5): kSeparate rounds the product, then the sum (versions ≤ 4); kFused rounds once, a fused
@@ -65,6 +66,9 @@ class DetScratch {
   DetProfile* profile = nullptr;
   // The convolutions' arithmetic for everything evaluated with this scratch.
   DetProducts products = DetProducts::kSeparate;
+  // If set, threads that share this scratch's evaluations (never changes a result).  Work
+  // handed to them uses memory taken before the split, never take() itself.
+  DetTeam* team = nullptr;
 
   size_t mark() const { return top_; }
   void release(size_t mark) { top_ = mark; }
