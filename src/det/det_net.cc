@@ -379,9 +379,11 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   T* t = scratch.take<T>(static_cast<size_t>(3 * c * n));
   qkv_.forward(x, t, h, w, scratch);
   T* o = scratch.take<T>(static_cast<size_t>(c * n));
-  T* s = scratch.take<T>(static_cast<size_t>(n));
   T* vt = scratch.take<T>(static_cast<size_t>(n * dh));
-  T* ot = scratch.take<T>(static_cast<size_t>(dh));
+  // Per range of queries (the team's parts): the scores s and one output column ot.
+  const int64_t parts = det_max_parts(scratch.team);
+  T* s_all = scratch.take<T>(static_cast<size_t>(parts * n));
+  T* ot_all = scratch.take<T>(static_cast<size_t>(parts * dh));
   const T root = static_cast<T>(std::sqrt(static_cast<double>(dh)));
   for (int64_t hd = 0; hd < heads_; ++hd) {
     // Scores and weighted sums: n²·dh multiply-adds each (the projections are convolutions).
@@ -391,34 +393,40 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
     const T* v = t + (2 * c + hd * dh) * n;
     for (int64_t d = 0; d < dh; ++d)
       for (int64_t j = 0; j < n; ++j) vt[j * dh + d] = v[d * n + j];
-    for (int64_t i = 0; i < n; ++i) {
-      // scores s_j = (Σ_d q[d][i]·k[d][j]) / √dh, d ascending.
-      for (int64_t j = 0; j < n; ++j) s[j] = T(0);
-      for (int64_t d = 0; d < dh; ++d) {
-        const T qd = q[d * n + i];
-        const T* kd = k + d * n;
-        for (int64_t j = 0; j < n; ++j) s[j] += qd * kd[j];
+    // Queries in ranges on the team: each query's output is computed alone.
+    det_parallel_parts(scratch.team, n, 1, 1 + 20000 / std::max<int64_t>(n * dh, 1),
+                       [&](int64_t part, int64_t i0, int64_t i1) {
+      T* s = s_all + part * n;
+      T* ot = ot_all + part * dh;
+      for (int64_t i = i0; i < i1; ++i) {
+        // scores s_j = (Σ_d q[d][i]·k[d][j]) / √dh, d ascending.
+        for (int64_t j = 0; j < n; ++j) s[j] = T(0);
+        for (int64_t d = 0; d < dh; ++d) {
+          const T qd = q[d * n + i];
+          const T* kd = k + d * n;
+          for (int64_t j = 0; j < n; ++j) s[j] += qd * kd[j];
+        }
+        T m = s[0] / root;
+        for (int64_t j = 0; j < n; ++j) {
+          s[j] = s[j] / root;
+          m = s[j] > m ? s[j] : m;
+        }
+        // softmax over keys j: e_j / Σ_j e_j, j ascending.
+        for (int64_t j = 0; j < n; ++j) s[j] = s[j] - m;
+        apply_array(s, s, n, det_exp_array);
+        T sum = T(0);
+        for (int64_t j = 0; j < n; ++j) sum += s[j];
+        for (int64_t j = 0; j < n; ++j) s[j] = s[j] / sum;
+        // o[d][i] = Σ_j v[d][j]·attn[i][j], j ascending (vectorized across d).
+        for (int64_t d = 0; d < dh; ++d) ot[d] = T(0);
+        for (int64_t j = 0; j < n; ++j) {
+          const T a = s[j];
+          const T* vj = vt + j * dh;
+          for (int64_t d = 0; d < dh; ++d) ot[d] += a * vj[d];
+        }
+        for (int64_t d = 0; d < dh; ++d) o[(hd * dh + d) * n + i] = ot[d];
       }
-      T m = s[0] / root;
-      for (int64_t j = 0; j < n; ++j) {
-        s[j] = s[j] / root;
-        m = s[j] > m ? s[j] : m;
-      }
-      // softmax over keys j: e_j / Σ_j e_j, j ascending.
-      for (int64_t j = 0; j < n; ++j) s[j] = s[j] - m;
-      apply_array(s, s, n, det_exp_array);
-      T sum = T(0);
-      for (int64_t j = 0; j < n; ++j) sum += s[j];
-      for (int64_t j = 0; j < n; ++j) s[j] = s[j] / sum;
-      // o[d][i] = Σ_j v[d][j]·attn[i][j], j ascending (vectorized across d).
-      for (int64_t d = 0; d < dh; ++d) ot[d] = T(0);
-      for (int64_t j = 0; j < n; ++j) {
-        const T a = s[j];
-        const T* vj = vt + j * dh;
-        for (int64_t d = 0; d < dh; ++d) ot[d] += a * vj[d];
-      }
-      for (int64_t d = 0; d < dh; ++d) o[(hd * dh + d) * n + i] = ot[d];
-    }
+    });
   }
   T* ab = scratch.take<T>(static_cast<size_t>(2 * c * n));
   proj_.forward(o, ab, h, w, scratch);

@@ -37,23 +37,32 @@ class DetTeam {
   std::unique_ptr<State> state_;
 };
 
-// Splits [0, n) into at most team->size() ranges (a few more for balance) whose boundaries are
-// multiples of `align`, each at least `min_part` long, and runs f(begin, end) on each: on the
-// team when there is one and the work is large enough, else as one call f(0, n).
+// The most parts det_parallel_parts / det_parallel_ranges split work into on `team`.
+inline int64_t det_max_parts(const DetTeam* team) { return team ? 2 * static_cast<int64_t>(team->size()) : 1; }
+
+// Splits [0, n) into at most det_max_parts(team) ranges whose boundaries are multiples of
+// `align`, each at least `min_part` long, and runs f(part, begin, end) for each (part <
+// det_max_parts: an index for per-part buffers): on the team when there is one and the work
+// is large enough, else as one call f(0, 0, n).
 template <class F>
-void det_parallel_ranges(DetTeam* team, int64_t n, int64_t align, int64_t min_part, F&& f) {
-  const int64_t most = team ? 2 * static_cast<int64_t>(team->size()) : 1;
-  int64_t parts = std::min<int64_t>(most, n / std::max<int64_t>(min_part, 1));
+void det_parallel_parts(DetTeam* team, int64_t n, int64_t align, int64_t min_part, F&& f) {
+  int64_t parts = std::min<int64_t>(det_max_parts(team), n / std::max<int64_t>(min_part, 1));
   if (parts <= 1) {
-    if (n > 0) f(int64_t{0}, n);
+    if (n > 0) f(int64_t{0}, int64_t{0}, n);
     return;
   }
   const int64_t units = (n + align - 1) / align;  // aligned units, split as evenly as possible
   parts = std::min(parts, units);
   team->run(parts, [&](int64_t i) {
     const int64_t begin = std::min(n, units * i / parts * align), end = std::min(n, units * (i + 1) / parts * align);
-    if (begin < end) f(begin, end);
+    if (begin < end) f(i, begin, end);
   });
+}
+
+// The same, f(begin, end).
+template <class F>
+void det_parallel_ranges(DetTeam* team, int64_t n, int64_t align, int64_t min_part, F&& f) {
+  det_parallel_parts(team, n, align, min_part, [&](int64_t, int64_t begin, int64_t end) { f(begin, end); });
 }
 
 }  // namespace lbb

@@ -1,8 +1,9 @@
 // lbb bench [--model M] --data D [--json]: in one run, the time of the network's forward pass
 // over the images (the same deterministic evaluator the coder uses), of encoding and of
 // decoding them with local bits-back coding, and the ratios (thesis Tables 3.4 and 3.5).
-// Measured with one thread (images one at a time: "batch 1") and with all threads
-// (images spread over the threads: "batch N"). No LibTorch here: `lbb bench` runs in the
+// Measured with one thread (images one at a time: "batch 1"), with all threads (images spread
+// over the threads: "batch N") and with all threads on each image in turn (a DetTeam, as a
+// single stream decodes); each the fastest of --repeat runs. No LibTorch here: `lbb bench` runs in the
 // torch-free lbb; lbb-train's bench also shows LibTorch's float32 forward, for scale.
 // Then, where the time goes (issue: coding speed): one thread's encode and decode by part
 // (det_profile.h), the floating-point operations per image, the evaluator's GFLOP/s, the entropy
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -43,37 +45,57 @@ Message message_with_bits(int64_t pushes) {
 
 struct Timing {
   int threads = 1;
+  bool team = false;  // one image at a time, all threads on it (a DetTeam)
   double forward = 0, encode = 0, decode = 0;
 };
 
-// Forward, encode, decode of every image on `threads` threads, each image on its own
-// message (pre-filled with bits to lend, so every image takes the flow's coding path).
-Timing time_coding(const CodingModel& model, const FlowCoder& coder, const ImageSet& images, int threads) {
+// fn(i, scratch) for every image: spread over `threads` workers, or (team) one image at a time
+// on one worker whose team has all `threads`.
+void for_images(int64_t n, int threads, bool team, const std::function<void(int64_t, DetScratch&)>& fn) {
+  if (!team) return DetFlowModel::parallel_images(n, threads, fn);
+  DetFlowModel::parallel_images(1, threads, [&](int64_t, DetScratch& s) {
+    for (int64_t i = 0; i < n; ++i) fn(i, s);
+  });
+}
+
+// Forward, encode, decode of every image, each image on its own message (pre-filled with bits
+// to lend, so every image takes the flow's coding path). Each is timed `repeats` times, the
+// three in turn, after a warm-up pass over a few images; the fastest time of each counts.
+Timing time_coding(const CodingModel& model, const FlowCoder& coder, const ImageSet& images, int threads, bool team,
+                   int repeats) {
   const int64_t n = images.n, d = model.flow->dims();
   Timing t;
-  t.threads = threads;
+  t.threads = threads, t.team = team;
   const std::vector<Message> initial(n, message_with_bits(48 * d));
-  std::vector<Message> messages = initial;
-  auto start = std::chrono::steady_clock::now();
-  DetFlowModel::parallel_images(n, threads, [&](int64_t i, DetScratch& s) {
+  std::vector<Message> messages;
+  std::vector<uint8_t> decoded(images.pixels.size());
+  auto forward = [&](int64_t i, DetScratch& s) {
     const DetProductsScope products(s, coder.params().products);  // the coder's arithmetic
     std::vector<double> img(images.image(i), images.image(i) + d), base(d), eps(d, 0.0), u(d);
     model.flow->to_base(img.data(), base.data());
     model.flow->nll_terms(base.data(), eps.data(), u.data(), nullptr, s);
-  });
-  t.forward = seconds_since(start);
-  start = std::chrono::steady_clock::now();
-  DetFlowModel::parallel_images(n, threads, [&](int64_t i, DetScratch& s) { coder.encode(messages[i], images.image(i), s); });
-  t.encode = seconds_since(start);
-  std::vector<uint8_t> decoded(images.pixels.size());
-  start = std::chrono::steady_clock::now();
-  DetFlowModel::parallel_images(n, threads, [&](int64_t i, DetScratch& s) {
-    coder.decode(messages[i], decoded.data() + i * d, s);
-  });
-  t.decode = seconds_since(start);
-  if (decoded != images.pixels) throw std::runtime_error("bench: decoded images differ from the input (bug)");
-  for (int64_t i = 0; i < n; ++i)
-    if (messages[i] != initial[i]) throw std::runtime_error("bench: message not restored (bug)");
+  };
+  auto encode = [&](int64_t i, DetScratch& s) { coder.encode(messages[i], images.image(i), s); };
+  auto decode = [&](int64_t i, DetScratch& s) { coder.decode(messages[i], decoded.data() + i * d, s); };
+  auto timed = [&](int64_t count, const std::function<void(int64_t, DetScratch&)>& fn) {
+    const auto start = std::chrono::steady_clock::now();
+    for_images(count, threads, team, fn);
+    return seconds_since(start);
+  };
+  const int64_t warm = std::min<int64_t>(n, 2 * threads);
+  messages = initial;
+  timed(warm, forward), timed(warm, encode), timed(warm, decode);
+  t.forward = t.encode = t.decode = 1e300;
+  for (int r = 0; r < repeats; ++r) {
+    messages = initial;
+    std::fill(decoded.begin(), decoded.end(), uint8_t{0});
+    t.forward = std::min(t.forward, timed(n, forward));
+    t.encode = std::min(t.encode, timed(n, encode));
+    t.decode = std::min(t.decode, timed(n, decode));
+    if (decoded != images.pixels) throw std::runtime_error("bench: decoded images differ from the input (bug)");
+    for (int64_t i = 0; i < n; ++i)
+      if (messages[i] != initial[i]) throw std::runtime_error("bench: message not restored (bug)");
+  }
   return t;
 }
 
@@ -157,6 +179,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     std::string model;
     std::vector<std::string> data;
     int threads = 0;
+    int repeats = 3;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -164,6 +187,8 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model)");
   cmd->add_option("--data,data", args->data, "Images")->required();
   cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
+  cmd->add_option("--repeat,-r", args->repeats, "Times each measurement is repeated (the fastest counts)")
+      ->check(CLI::Range(1, 100));
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args, torch_forward] {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
@@ -175,8 +200,9 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                                        static_cast<uint32_t>(tile.w));
     FlowCoder coder(*model.flow, CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const Timing one = time_coding(model, coder, images, 1);
-    const Timing par = time_coding(model, coder, images, all);
+    const Timing one = time_coding(model, coder, images, 1, false, args->repeats);
+    const Timing par = time_coding(model, coder, images, all, false, args->repeats);
+    const Timing team = time_coding(model, coder, images, all, true, args->repeats);
     // LibTorch float32 forward (not deterministic across batch sizes; for scale only).
     const TorchForwardSeconds torch = torch_forward ? torch_forward(path, images, all) : TorchForwardSeconds{};
     const CodingProfile prof = profile_coding(model, coder, images);
@@ -199,6 +225,8 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                   images.n, all, par.forward, par.encode, par.decode, par.encode / par.forward,
                   par.decode / par.forward, one.forward, one.encode, one.decode, one.encode / one.forward,
                   one.decode / one.forward);
+      std::printf(", \"team\": {\"forward_seconds\": %.4f, \"encode_seconds\": %.4f, \"decode_seconds\": %.4f}",
+                  team.forward, team.encode, team.decode);
       std::printf(", \"parts\": {");
       for (int i = 0; i < kDetParts; ++i)
         std::printf("%s\"%s\": {\"encode_seconds\": %.4f, \"decode_seconds\": %.4f, \"gflop\": %.4f}", i ? ", " : "",
@@ -216,11 +244,12 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                     torch.batch1, torch.batch64);
       std::printf("}\n");
     } else {
-      std::printf("%u images, deterministic evaluator (the coder's networks)\n", images.n);
-      for (const Timing* t : {&one, &par})
-        std::printf("  %d thread%s: forward %.2f s, encode %.2f s (%.2fx), decode %.2f s (%.2fx)\n", t->threads,
-                    t->threads == 1 ? " " : "s", t->forward, t->encode, t->encode / t->forward, t->decode,
-                    t->decode / t->forward);
+      std::printf("%u images, deterministic evaluator (the coder's networks), fastest of %d runs\n", images.n,
+                  args->repeats);
+      for (const Timing* t : {&one, &par, &team})
+        std::printf("  %d thread%s%s: forward %.2f s, encode %.2f s (%.2fx), decode %.2f s (%.2fx)\n", t->threads,
+                    t->threads == 1 ? " " : "s", t->team ? " on each image" : (t->threads > 1 ? ", images spread" : ""),
+                    t->forward, t->encode, t->encode / t->forward, t->decode, t->decode / t->forward);
       if (torch_forward)
         std::printf("LibTorch float32 forward, %d threads: batch 1 %.2f s, batch 64 %.2f s\n", all, torch.batch1,
                     torch.batch64);
