@@ -11,12 +11,14 @@ target_compile_options(lbb_compress PRIVATE -ffp-contract=off -fno-fast-math)
 if(LBB_BUILD_FUZZ)
   # The whole decoder on untrusted bytes, with the tiny committed model (lbb_core carries the
   # sanitizer and fuzzer-no-link flags on to lbb_compress and everything under it).
-  add_executable(fuzz_decompress fuzz/fuzz_decompress.cc)
-  target_link_libraries(fuzz_decompress PRIVATE lbb_compress ZLIB::ZLIB)
-  target_compile_definitions(fuzz_decompress PRIVATE
-    LBB_FUZZ_MODEL="${PROJECT_SOURCE_DIR}/tests/data/fuzz_model.lbbm")
-  target_compile_options(fuzz_decompress PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_decompress PRIVATE -fsanitize=fuzzer)
+  # fuzz_decompress: the decoder alone; fuzz_roundtrip: compress, decode, damage, decode again.
+  foreach(target fuzz_decompress fuzz_roundtrip)
+    add_executable(${target} fuzz/${target}.cc)
+    target_link_libraries(${target} PRIVATE lbb_compress ZLIB::ZLIB)
+    target_compile_definitions(${target} PRIVATE LBB_FUZZ_MODEL="${PROJECT_SOURCE_DIR}/tests/data/fuzz_model.lbbm")
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
+  endforeach()
 endif()
 
 if(LBB_BUILD_TESTS)

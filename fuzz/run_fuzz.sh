@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined) in build-fuzz/ and
 # run each for a bounded time: fuzz_message (Message::from_bytes + coding), fuzz_container
-# (parse_container) and fuzz_decompress (the whole decoder with tests/data/fuzz_model.lbbm),
-# SECONDS split between them (a quarter, a quarter, a half).  Exits non-zero if a fuzzer finds a crash, leak,
-# UB or failed check.
+# (parse_container), fuzz_decompress (the whole decoder with tests/data/fuzz_model.lbbm) and
+# fuzz_roundtrip (compress, decode, damage a stream, decode again), SECONDS split between them (a
+# quarter each).  Exits non-zero if a fuzzer finds a crash, leak, UB or failed check.
 #
 # usage: fuzz/run_fuzz.sh [SECONDS=60]
 # env:   LBB_FUZZ_JOBS (build parallelism, default 1), LBB_FUZZ_BUILD_DIR (default build-fuzz)
@@ -22,7 +22,7 @@ fi
 cmake -S "${root}" -B "${build}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="${cc}" -DCMAKE_CXX_COMPILER="${cxx}" \
   -DLBB_WITH_TORCH=OFF -DLBB_BUILD_TESTS=OFF -DLBB_BUILD_BENCH=OFF -DLBB_BUILD_FUZZ=ON >/dev/null
-cmake --build "${build}" --target fuzz_message fuzz_container fuzz_decompress -j"${LBB_FUZZ_JOBS:-1}"
+cmake --build "${build}" --target fuzz_message fuzz_container fuzz_decompress fuzz_roundtrip -j"${LBB_FUZZ_JOBS:-1}"
 
 artifacts="${build}/artifacts/"
 mkdir -p "${artifacts}"
@@ -30,7 +30,8 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 first=$(( (seconds + 3) / 4 ))
 second=$first
-third=$(( seconds - first - second > 0 ? seconds - first - second : 1 ))
+third=$first
+fourth=$(( seconds - 3 * first > 0 ? seconds - 3 * first : 1 ))
 
 # fuzz_message.  Seed: an empty message plus a few operations, so the fuzzer starts past from_bytes.
 corpus="${build}/corpus"
@@ -53,17 +54,25 @@ printf '\x02\x78\x56\x34\x12\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00
 "${build}/fuzz_container" -max_total_time="${second}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=8192 -artifact_prefix="${artifacts}container-" -print_final_stats=1 "${corpus}"
 
-# fuzz_decompress.  Seeds: the valid file tests/data/fuzz_seed.lbb as is (mode 0) and with its
-# CRC fixed up (mode 1), the damaged corpus of tests/data/damaged in mode 1, and two mode-2
-# inputs (images to compress, then damage).
+# fuzz_decompress.  Seeds: the valid file tests/data/fuzz_seed.lbb as is (mode 0), with its
+# CRC fixed up (mode 1) and with its streams resealed (mode 2), and the damaged corpus of
+# tests/data/damaged in modes 1 and 2.
 corpus="${build}/corpus_decompress"
 mkdir -p "${corpus}"
 { printf '\x00'; cat "${root}/tests/data/fuzz_seed.lbb"; } >"${corpus}/seed_valid"
 { printf '\x01'; cat "${root}/tests/data/fuzz_seed.lbb"; } >"${corpus}/seed_valid_crc"
+{ printf '\x02'; cat "${root}/tests/data/fuzz_seed.lbb"; } >"${corpus}/seed_valid_resealed"
 for f in "${root}"/tests/data/damaged/*.lbb; do
   { printf '\x01'; cat "$f"; } >"${corpus}/seed_$(basename "$f" .lbb)"
+  { printf '\x02'; cat "$f"; } >"${corpus}/seed_resealed_$(basename "$f" .lbb)"
 done
-printf '\x02\x02\x00\x03\x80\x01\x01\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90' >"${corpus}/seed_images"
-printf '\x02\x01\x01\x03\x09\x0b\x04\x01\x00\x01\x02\x03\x00\x01\x02\x03\x05' >"${corpus}/seed_images_rgba"
 "${build}/fuzz_decompress" -max_total_time="${third}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=16384 -artifact_prefix="${artifacts}decompress-" -print_final_stats=1 "${corpus}"
+
+# fuzz_roundtrip.  Seeds: images to compress, then damage (grey; RGBA of few levels).
+corpus="${build}/corpus_roundtrip"
+mkdir -p "${corpus}"
+printf '\x02\x00\x03\x80\x01\x01\x00\x10\x20\x30\x40\x50\x60\x70\x80\x90' >"${corpus}/seed_images"
+printf '\x01\x01\x03\x09\x0b\x04\x01\x00\x01\x02\x03\x00\x01\x02\x03\x05' >"${corpus}/seed_images_rgba"
+"${build}/fuzz_roundtrip" -max_total_time="${fourth}" -timeout=10 -rss_limit_mb=2048 \
+  -max_len=4096 -artifact_prefix="${artifacts}roundtrip-" -print_final_stats=1 "${corpus}"

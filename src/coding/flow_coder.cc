@@ -73,12 +73,13 @@ void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, i
   const int64_t coded = static_cast<int64_t>(idx.size());
   std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
   fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
+  det_exp_array(ld.data(), ld.data(), n);  // f'(x̄) (the same bits as det_exp)
   for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
     if (pass && pass[i]) {
       b[i] = a[i];
       continue;
     }
-    b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb));
+    b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * ld[i], gb));
   }
   fn.inverse_all(idx.data(), coded, b, back.data(), s.team);
   for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
@@ -103,9 +104,10 @@ void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, i
     a[i] = ga.value(pop_windowed_gaussian(m, back[i], fn.noise(back[i], sigma), ga));
   }
   fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
+  det_exp_array(ld.data(), ld.data(), n);  // f'(x̄)
   for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
     if (pass && pass[i]) continue;
-    push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * det_exp(ld[i]), gb);
+    push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * ld[i], gb);
   }
 }
 
@@ -114,7 +116,8 @@ template <class Fn>
 struct ElementByElement {
   void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld, DetTeam*) const {
     const Fn& fn = static_cast<const Fn&>(*this);
-    for (int64_t j = 0; j < m; ++j) y[idx[j]] = fn.forward(idx[j], a[idx[j]], &ld[idx[j]]);
+    double unused;
+    for (int64_t j = 0; j < m; ++j) y[idx[j]] = fn.forward(idx[j], a[idx[j]], ld ? &ld[idx[j]] : &unused);
   }
   void inverse_all(const int64_t* idx, int64_t m, const double* b, double* x, DetTeam*) const {
     const Fn& fn = static_cast<const Fn&>(*this);
@@ -190,8 +193,7 @@ struct InverseOf {
     for (int64_t j = 0; j < m; ++j) ld[idx[j]] = -ld[idx[j]];
   }
   void inverse_all(const int64_t* idx, int64_t m, const double* b, double* a, DetTeam* team) const {
-    std::vector<double> unused(m > 0 ? static_cast<size_t>(idx[m - 1] + 1) : 0);
-    g.forward_all(idx, m, b, a, unused.data(), team);
+    g.forward_all(idx, m, b, a, nullptr, team);
   }
   double noise(double, double sigma) const { return sigma; }
 };

@@ -480,7 +480,8 @@ LBB_DET_CLONES void mixture_forward_lanes(const MixtureArrays& p, const int64_t*
   const Vl ok = mixture_sums_lanes(xv, g, &c, &c1, &pdf);
   const Vd one = splat(1.0);
   const Vd log_c = log_lanes(ok ? c : one), log_1mc = log_lanes(ok ? c1 : one);
-  const Vd log_dg = log_lanes(ok ? pdf : one) - log_c - log_1mc;
+  // log f' only when asked for (it costs a third logarithm).
+  const Vd log_dg = log_deriv ? log_lanes(ok ? pdf : one) - log_c - log_1mc : one;
   const Vd out = (log_c - log_1mc) * g.exp_a + g.b, ld = log_dg + g.a;
   for (int j = 0; j < m; ++j) {
     if (ok[j]) {
