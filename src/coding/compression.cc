@@ -47,6 +47,7 @@ CodingModel load_coding_model(const std::string& path) {
   TensorArchive archive = load_archive(path);
   CodingModel m;
   m.flow = std::make_unique<DetFlowModel>(DetFlowModel::from_archive(archive, path));
+  m.flow32 = std::make_unique<DetFlowModel>(DetFlowModel::from_archive(archive, path, DetPrecision::kFloat32));
   const NamedTensor* t = archive.find(kDirectModelTensor);
   if (!t)
     throw InputError(path + ": model file has no direct model for the first images (add it with "
@@ -653,13 +654,14 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   Container c;
   CodingParams coding = opt.coding;  // the arithmetic of the version written
   coding.products = products_of(c.header.version);
-  const FlowCoder coder(*model.flow, coding);
+  const FlowCoder coder(opt.float32_networks ? *model.flow32 : *model.flow, coding);
   const TileCoder tc(model, coder);
   const double k = opt.coding.precision_bits;
 
   c.header.model_id = model_id_of(model.weights_hash);
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
+  c.header.flags = opt.float32_networks ? kFlagFloat32Networks : 0;
   // The planes each entry's tiles address: the image, or its palette indices (and alpha)
   // when that codes in fewer bits.
   std::vector<ImageItem> index_items;
@@ -808,14 +810,14 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
                                         const std::string& name,
                                         const std::function<void(int64_t, int64_t)>& progress_fn) {
   check_model(c, model.weights_hash, name);
-  check_flags(c, 0, name);
+  check_flags(c, kFlagFloat32Networks, name);
   CodingParams params;
   params.precision_bits = c.header.precision_bits;
   params.sigma = c.header.sigma;
   params.products = products_of(c.header.version);
   std::unique_ptr<FlowCoder> coder;
   try {
-    coder = std::make_unique<FlowCoder>(*model.flow, params);
+    coder = std::make_unique<FlowCoder>(c.header.flags & kFlagFloat32Networks ? *model.flow32 : *model.flow, params);
   } catch (const std::invalid_argument& e) {
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }

@@ -38,6 +38,7 @@ namespace lbb {
 // and the weights' identity.
 struct CodingModel {
   std::unique_ptr<DetFlowModel> flow;
+  std::unique_ptr<DetFlowModel> flow32;  // the same weights, networks evaluated in float32
   std::unique_ptr<ContextImageModel> direct;
   uint64_t weights_hash = 0;
   std::string path;  // the file it was loaded from
@@ -54,6 +55,12 @@ void add_direct_model(TensorArchive* archive, const ImageSet& images);
 
 // How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
 // distributions, kTileModeFrequencies).
+// Container header flags (ContainerHeader::flags) this build writes and reads.
+// The flow's conditioner networks were evaluated in float32 (DetPrecision::kFloat32: float
+// weights, activations and accumulations in the same order; every elementwise transform and
+// the coding stay in double). Faster; costs no measurable codelength (docs/compression.md).
+inline constexpr uint32_t kFlagFloat32Networks = 1u << 0;
+
 enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4 };
 inline constexpr int kTileModes = 5;
 // Side of the tiles of planes the flow does not code: large enough for the adaptive model to
@@ -64,6 +71,7 @@ struct CompressOptions {
   CodingParams coding;
   int streams = 0;   // 0: 2·⌈D / 2^24⌉, at most the tile count
   int threads = 0;   // 0: all cores; never changes the output
+  bool float32_networks = false;  // kFlagFloat32Networks
   bool theoretical = false;  // also compute the flow's dequantization bound of its tiles (costs a pass)
   // Code every tile the flow can code with the flow (once the message can lend its bits),
   // whatever the direct coders would cost: for tests of the flow path.

@@ -61,9 +61,10 @@ void for_images(int64_t n, int threads, bool team, const std::function<void(int6
 // Forward, encode, decode of every image, each image on its own message (pre-filled with bits
 // to lend, so every image takes the flow's coding path). Each is timed `repeats` times, the
 // three in turn, after a warm-up pass over a few images; the fastest time of each counts.
-Timing time_coding(const CodingModel& model, const FlowCoder& coder, const ImageSet& images, int threads, bool team,
+Timing time_coding(const FlowCoder& coder, const ImageSet& images, int threads, bool team,
                    int repeats) {
-  const int64_t n = images.n, d = model.flow->dims();
+  const DetFlowModel& flow = coder.model();  // the coder's networks, forward timed with them
+  const int64_t n = images.n, d = flow.dims();
   Timing t;
   t.threads = threads, t.team = team;
   const std::vector<Message> initial(n, message_with_bits(48 * d));
@@ -72,8 +73,8 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
   auto forward = [&](int64_t i, DetScratch& s) {
     const DetProductsScope products(s, coder.params().products);  // the coder's arithmetic
     std::vector<double> img(images.image(i), images.image(i) + d), base(d), eps(d, 0.0), u(d);
-    model.flow->to_base(img.data(), base.data());
-    model.flow->nll_terms(base.data(), eps.data(), u.data(), nullptr, s);
+    flow.to_base(img.data(), base.data());
+    flow.nll_terms(base.data(), eps.data(), u.data(), nullptr, s);
   };
   auto encode = [&](int64_t i, DetScratch& s) { coder.encode(messages[i], images.image(i), s); };
   auto decode = [&](int64_t i, DetScratch& s) { coder.decode(messages[i], decoded.data() + i * d, s); };
@@ -103,8 +104,8 @@ Timing time_coding(const CodingModel& model, const FlowCoder& coder, const Image
 struct CodingProfile {
   DetProfile encode, decode;
 };
-CodingProfile profile_coding(const CodingModel& model, const FlowCoder& coder, const ImageSet& images) {
-  const int64_t d = model.flow->dims();
+CodingProfile profile_coding(const FlowCoder& coder, const ImageSet& images) {
+  const int64_t d = coder.model().dims();
   CodingProfile p;
   DetScratch s;
   std::vector<Message> messages(images.n, message_with_bits(48 * d));
@@ -180,7 +181,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     std::vector<std::string> data;
     int threads = 0;
     int repeats = 3;
-    bool json = false;
+    bool json = false, f32 = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("bench", "Time forward pass, encoding and decoding side by side");
@@ -189,6 +190,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
   cmd->add_option("--repeat,-r", args->repeats, "Times each measurement is repeated (the fastest counts)")
       ->check(CLI::Range(1, 100));
+  cmd->add_flag("--f32", args->f32, "The networks in float32 (as compress --f32)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args, torch_forward] {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
@@ -198,14 +200,14 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));
-    FlowCoder coder(*model.flow, CodingParams{});
+    FlowCoder coder(args->f32 ? *model.flow32 : *model.flow, CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const Timing one = time_coding(model, coder, images, 1, false, args->repeats);
-    const Timing par = time_coding(model, coder, images, all, false, args->repeats);
-    const Timing team = time_coding(model, coder, images, all, true, args->repeats);
+    const Timing one = time_coding(coder, images, 1, false, args->repeats);
+    const Timing par = time_coding(coder, images, all, false, args->repeats);
+    const Timing team = time_coding(coder, images, all, true, args->repeats);
     // LibTorch float32 forward (not deterministic across batch sizes; for scale only).
     const TorchForwardSeconds torch = torch_forward ? torch_forward(path, images, all) : TorchForwardSeconds{};
-    const CodingProfile prof = profile_coding(model, coder, images);
+    const CodingProfile prof = profile_coding(coder, images);
     const double per_coding = seconds_per_gaussian_coding(coder);
     const GemmRate gemm1 = measure_gemm(1), gemm_all = measure_gemm(all);
     const double n = images.n;
@@ -235,10 +237,10 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       std::printf("}, \"entropy_coding_seconds\": {\"encode\": %.4f, \"decode\": %.4f}, \"flops_per_image\": %.0f, "
                   "\"kernel_gflops_1thread\": %.3f, \"forward_gflops_1thread\": %.3f, \"forward_gflops\": %.3f, "
                   "\"dgemm_gflops_1thread\": %.3f, \"sgemm_gflops_1thread\": %.3f, \"dgemm_gflops\": %.3f, "
-                  "\"sgemm_gflops\": %.3f, \"products\": \"%s\", \"kernel\": \"%s\"",
+                  "\"sgemm_gflops\": %.3f, \"products\": \"%s\", \"kernel\": \"%s\", \"networks\": \"%s\"",
                   coding_encode, coding_decode, flops, kernel_gflops, forward_gflops1, forward_gflops, gemm1.dgemm,
                   gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, fused ? "fused" : "separate",
-                  fused ? fused_conv_kernel().isa : "vector-extension");
+                  fused ? fused_conv_kernel().isa : "vector-extension", args->f32 ? "float32" : "float64");
       if (torch_forward)
         std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
                     torch.batch1, torch.batch64);
@@ -266,9 +268,9 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       std::printf("  of which entropy coding       %9.3f %5.1f%% %9.3f %5.1f%%   (%lld Gaussian codings x %.0f ns)\n",
                   coding_encode, 100 * coding_encode / te, coding_decode, 100 * coding_decode / td,
                   static_cast<long long>(prof.encode.gaussian_codings), per_coding * 1e9);
-      std::printf("networks: %.1f MFLOP per image (float64, %s products, %s kernel); convolutions+attention %.2f "
+      std::printf("networks: %.1f MFLOP per image (%s, %s products, %s kernel); convolutions+attention %.2f "
                   "GFLOP/s; whole forward %.2f GFLOP/s (1 thread), %.2f GFLOP/s (%d threads)\n",
-                  flops * 1e-6, fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
+                  flops * 1e-6, args->f32 ? "float32" : "float64", fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
                   kernel_gflops, forward_gflops1, forward_gflops, all);
       if (gemm1.dgemm > 0)
         std::printf("machine (OpenBLAS 1024x1024): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm %.2f / sgemm "
