@@ -48,7 +48,9 @@ void fuzz_valid_then_damaged(Reader& in) {
   CompressOptions opt;
   opt.streams = 1 + in.byte() % 3;
   opt.threads = 1;
-  opt.prefer_flow = in.byte() & 1;
+  const uint8_t flags = in.byte();
+  opt.prefer_flow = flags & 1;
+  opt.float32_networks = flags & 2;
   CompressReport report;
   const Container c = compress_items(model(), items, opt, &report);
   std::vector<uint8_t> bytes = serialize_container(c);

@@ -4,7 +4,8 @@
 # (every core), and as one mosaic PNG (100 per row) by `cjxl -d 0 -e 9` / `djxl` and by
 # `lbb compress mosaic.png`; prints seconds, sizes and lbb's time over cjxl's encode time.
 # Run it on an otherwise idle machine.
-#   scripts/bench_speed.sh [N=10000] [OUT_DIR]   (LBB_SPEED_MOSAIC=0: skip lbb on the mosaic)
+#   scripts/bench_speed.sh [N=10000] [OUT_DIR]   (LBB_SPEED_MOSAIC=0: skip lbb on the mosaic;
+#   LBB_SPEED_FLAGS="--f64": extra flags for lbb compress, e.g. float64 networks)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${1:-10000}"
@@ -39,11 +40,12 @@ timed() {  # timed NAME CMD...: runs CMD, records its wall seconds in t_NAME
 }
 timed cjxl cjxl -d 0 -e 9 --quiet "$out/mosaic.png" "$out/mosaic.jxl"
 timed djxl djxl "$out/mosaic.jxl" "$out/mosaic_jxl.png"
-timed lbb_c "$lbb" compress "fmnist:test:$n" -o "$out/fmnist.lbb" -f
+flags=(${LBB_SPEED_FLAGS:-})
+timed lbb_c "$lbb" compress "fmnist:test:$n" -o "$out/fmnist.lbb" -f "${flags[@]}"
 timed lbb_d "$lbb" decompress "$out/fmnist.lbb" -o "$out/fmnist.idx" -f
 mosaic="${LBB_SPEED_MOSAIC:-1}"
 if [[ "$mosaic" == 1 ]]; then  # (lbb checks every decode against the stored CRC)
-  timed lbb_mc "$lbb" compress "$out/mosaic.png" -o "$out/mosaic.lbb" -f
+  timed lbb_mc "$lbb" compress "$out/mosaic.png" -o "$out/mosaic.lbb" -f "${flags[@]}"
   timed lbb_md "$lbb" decompress "$out/mosaic.lbb" -o "$out/mosaic_out" -f
 fi
 dims=$((n * 784))
@@ -51,7 +53,7 @@ row() { printf '%-40s %9s s  %6.2fx cjxl -e 9  %10s bytes  %.4f bits/dim\n' "$1"
 echo "$n Fashion-MNIST test images, $(nproc) cores"
 row "cjxl -d 0 -e 9 (mosaic)" "$t_cjxl" "$(stat -c %s "$out/mosaic.jxl")"
 row "djxl (mosaic)" "$t_djxl" "$(stat -c %s "$out/mosaic.jxl")"
-row "lbb compress fmnist:test:$n" "$t_lbb_c" "$(stat -c %s "$out/fmnist.lbb")"
+row "lbb compress fmnist:test:$n ${LBB_SPEED_FLAGS:-}" "$t_lbb_c" "$(stat -c %s "$out/fmnist.lbb")"
 row "lbb decompress (to IDX)" "$t_lbb_d" "$(stat -c %s "$out/fmnist.lbb")"
 if [[ "$mosaic" == 1 ]]; then
   row "lbb compress mosaic.png" "$t_lbb_mc" "$(stat -c %s "$out/mosaic.lbb")"

@@ -181,7 +181,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     std::vector<std::string> data;
     int threads = 0;
     int repeats = 3;
-    bool json = false, f32 = false;
+    bool json = false, f64 = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("bench", "Time forward pass, encoding and decoding side by side");
@@ -190,7 +190,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
   cmd->add_option("--repeat,-r", args->repeats, "Times each measurement is repeated (the fastest counts)")
       ->check(CLI::Range(1, 100));
-  cmd->add_flag("--f32", args->f32, "The networks in float32 (as compress --f32)");
+  cmd->add_flag("--f64", args->f64, "The networks in float64 (as compress --f64; default float32, as compress)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args, torch_forward] {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
@@ -200,7 +200,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));
-    FlowCoder coder(args->f32 ? *model.flow32 : *model.flow, CodingParams{});
+    FlowCoder coder(args->f64 ? *model.flow : *model.flow32, CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const Timing one = time_coding(coder, images, 1, false, args->repeats);
     const Timing par = time_coding(coder, images, all, false, args->repeats);
@@ -240,7 +240,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                   "\"sgemm_gflops\": %.3f, \"products\": \"%s\", \"kernel\": \"%s\", \"networks\": \"%s\"",
                   coding_encode, coding_decode, flops, kernel_gflops, forward_gflops1, forward_gflops, gemm1.dgemm,
                   gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, fused ? "fused" : "separate",
-                  fused ? fused_conv_kernel().isa : "vector-extension", args->f32 ? "float32" : "float64");
+                  fused ? fused_conv_kernel().isa : "vector-extension", args->f64 ? "float64" : "float32");
       if (torch_forward)
         std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
                     torch.batch1, torch.batch64);
@@ -270,7 +270,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                   static_cast<long long>(prof.encode.gaussian_codings), per_coding * 1e9);
       std::printf("networks: %.1f MFLOP per image (%s, %s products, %s kernel); convolutions+attention %.2f "
                   "GFLOP/s; whole forward %.2f GFLOP/s (1 thread), %.2f GFLOP/s (%d threads)\n",
-                  flops * 1e-6, args->f32 ? "float32" : "float64", fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
+                  flops * 1e-6, args->f64 ? "float64" : "float32", fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
                   kernel_gflops, forward_gflops1, forward_gflops, all);
       if (gemm1.dgemm > 0)
         std::printf("machine (OpenBLAS 1024x1024): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm %.2f / sgemm "

@@ -71,7 +71,7 @@ void add_compress_command(CLI::App& app) {
     std::vector<std::string> inputs;
     int threads = 0, streams = 0, precision = 32;
     double sigma = 0x1p-14;
-    bool json = false, force = false, f32 = false;
+    bool json = false, force = false, f64 = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("compress", "Compress images losslessly (local bits-back coding)");
@@ -87,9 +87,9 @@ void add_compress_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(8, 40));
   cmd->add_option("--sigma", args->sigma, "Local bits-back noise sigma")->capture_default_str()
       ->check(CLI::Range(1e-12, 0.5));
-  cmd->add_flag("--f32", args->f32,
-                "Evaluate the flow's networks in float32: faster, same codelength within 0.001 bits/dim (the file "
-                "records it)");
+  cmd->add_flag("--f64", args->f64,
+                "Evaluate the flow's networks in float64 (default: float32, 1.3-1.5x faster, the same size within "
+                "0.001 bits/dim; the file records which)");
   cmd->add_flag("--json", args->json, "Print one JSON object with the figures (also computes theoretical_bpd)");
   cmd->add_flag("-f,--force", args->force, "Overwrite the output file");
   cmd->callback([args] {
@@ -104,7 +104,7 @@ void add_compress_command(CLI::App& app) {
     opt.threads = args->threads;
     opt.streams = args->streams;
     opt.theoretical = args->json;
-    opt.float32_networks = args->f32;
+    opt.float32_networks = !args->f64;
     CompressReport r;
     Container c;
     {
