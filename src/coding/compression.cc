@@ -654,7 +654,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   Container c;
   CodingParams coding = opt.coding;  // the arithmetic of the version written
   coding.products = products_of(c.header.version);
-  const FlowCoder coder(opt.float32_networks ? *model.flow32 : *model.flow, coding);
+  const FlowCoder coder(model.networks(opt.float32_networks), coding);
   const TileCoder tc(model, coder);
   const double k = opt.coding.precision_bits;
 
@@ -817,7 +817,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   params.products = products_of(c.header.version);
   std::unique_ptr<FlowCoder> coder;
   try {
-    coder = std::make_unique<FlowCoder>(c.header.flags & kFlagFloat32Networks ? *model.flow32 : *model.flow, params);
+    coder = std::make_unique<FlowCoder>(model.networks(c.header.flags & kFlagFloat32Networks), params);
   } catch (const std::invalid_argument& e) {
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }

@@ -39,6 +39,7 @@ namespace lbb {
 struct CodingModel {
   std::unique_ptr<DetFlowModel> flow;
   std::unique_ptr<DetFlowModel> flow32;  // the same weights, networks evaluated in float32
+  const DetFlowModel& networks(bool float32) const { return float32 ? *flow32 : *flow; }
   std::unique_ptr<ContextImageModel> direct;
   uint64_t weights_hash = 0;
   std::string path;  // the file it was loaded from
@@ -53,14 +54,14 @@ NamedTensor fit_direct_model_tensor(const ImageSet& images);
 // Adds (or replaces) the direct model fitted on `images` in a model archive.
 void add_direct_model(TensorArchive* archive, const ImageSet& images);
 
-// How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
-// distributions, kTileModeFrequencies).
 // Container header flags (ContainerHeader::flags) this build writes and reads.
 // The flow's conditioner networks were evaluated in float32 (DetPrecision::kFloat32: float
 // weights, activations and accumulations in the same order; every elementwise transform and
 // the coding stay in double). Faster; costs no measurable codelength (docs/compression.md).
 inline constexpr uint32_t kFlagFloat32Networks = 1u << 0;
 
+// How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
+// distributions, kTileModeFrequencies).
 enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4 };
 inline constexpr int kTileModes = 5;
 // Side of the tiles of planes the flow does not code: large enough for the adaptive model to

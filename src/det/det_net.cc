@@ -172,11 +172,6 @@ void gated_residual(T* x, T* ab, int64_t n, DetTeam* team) {
 
 }  // namespace
 
-template <typename T>
-void det_elu_inplace(T* x, int64_t n) {
-  apply_array(x, x, n, det_elu_array);
-}
-
 // ---- DetConv ---------------------------------------------------------------------------------
 
 template <typename T>
@@ -507,7 +502,5 @@ template class DetConditioner<double>;
 template class DetConditioner<float>;
 template class DetContextNet<double>;
 template class DetContextNet<float>;
-template void det_elu_inplace<double>(double*, int64_t);
-template void det_elu_inplace<float>(float*, int64_t);
 
 }  // namespace lbb

@@ -149,8 +149,4 @@ class DetContextNet {
   std::vector<DetChannelNorm<T>> norms_;
 };
 
-// Elementwise helpers on arrays (in place), exposed for tests.
-template <typename T>
-void det_elu_inplace(T* x, int64_t n);
-
 }  // namespace lbb

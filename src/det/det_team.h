@@ -3,8 +3,8 @@
 //
 // Determinism (DESIGN.md §5): work is only ever split where every output element is computed
 // by the same IEEE operations whichever thread computes it — a convolution's output-channel
-// blocks, ranges of elements of an elementwise array, positions of a channel norm. No
-// reduction is ever split, so results and bytes never depend on the team's size.
+// blocks, ranges of elements of an elementwise array, positions of a channel norm, attention's
+// queries. No reduction is ever split, so results and bytes never depend on the team's size.
 //
 // Helpers spin briefly between jobs (an image's parallel regions come every few tens of
 // microseconds, between them the entropy coder runs serially), then sleep.

@@ -200,7 +200,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));
-    FlowCoder coder(args->f64 ? *model.flow : *model.flow32, CodingParams{});
+    FlowCoder coder(model.networks(!args->f64), CodingParams{});
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const Timing one = time_coding(coder, images, 1, false, args->repeats);
     const Timing par = time_coding(coder, images, all, false, args->repeats);
