@@ -102,7 +102,6 @@ INSTANTIATE_TEST_SUITE_P(Configs, FlowCoderTest, ::testing::Values(0, 1, 2));
 INSTANTIATE_TEST_SUITE_P(SaneConfigs, FlowCoderBoundTest, ::testing::Values(0, 1));
 
 CodingModel coding_model(const std::string& config_text) {
-  CodingModel cm;
   FlowConfig cfg = parse_flow_config(config_text, "test config");
   TensorArchive archive = det_synthetic_model_archive(cfg, 3, 0.05);
   ImageSet train;
@@ -111,16 +110,11 @@ CodingModel coding_model(const std::string& config_text) {
   train.pixels = random_images(train.n, cfg.dims(), 99);
   train.names.assign(train.n, "train");
   add_direct_model(&archive, train);
-  cm.flow = std::make_unique<DetFlowModel>(DetFlowModel::from_archive(archive, "synthetic"));
-  const NamedTensor* t = archive.find(kDirectModelTensor);
-  std::vector<uint32_t> f(t->data.begin(), t->data.end());
-  cm.direct = std::make_unique<ContextImageModel>(train.c, f);
-  cm.weights_hash = archive_weights_hash(archive);
-  return cm;
+  return CodingModel(std::move(archive), "synthetic");
 }
 
 ImageSet image_set(const CodingModel& cm, uint32_t n, uint32_t seed) {
-  const FlowConfig& cfg = cm.flow->config();
+  const FlowConfig& cfg = cm.config();
   ImageSet set;
   set.n = n, set.c = static_cast<uint32_t>(cfg.channels), set.h = static_cast<uint32_t>(cfg.height),
   set.w = static_cast<uint32_t>(cfg.width);

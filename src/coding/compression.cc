@@ -43,11 +43,22 @@ struct ProgressCounter {
 
 }  // namespace
 
-CodingModel load_coding_model(const std::string& path) {
-  TensorArchive archive = load_archive(path);
-  CodingModel m;
-  m.flow = std::make_unique<DetFlowModel>(DetFlowModel::from_archive(archive, path));
-  m.flow32 = std::make_unique<DetFlowModel>(DetFlowModel::from_archive(archive, path, DetPrecision::kFloat32));
+struct CodingModel::Networks {
+  TensorArchive archive;
+  std::once_flag built[2];                   // [float32]
+  std::unique_ptr<DetFlowModel> flow[2];
+};
+
+CodingModel::CodingModel(TensorArchive archive, const std::string& path) : path(path) {
+  auto fmt = archive.meta.find("format");
+  auto cfg = archive.meta.find("config");
+  if (fmt == archive.meta.end() || fmt->second != "lbb-model" || cfg == archive.meta.end())
+    throw InputError(path + ": not an lbb model file");
+  try {
+    config_ = parse_flow_config(cfg->second, path + " (config)");
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
   const NamedTensor* t = archive.find(kDirectModelTensor);
   if (!t)
     throw InputError(path + ": model file has no direct model for the first images (add it with "
@@ -59,16 +70,33 @@ CodingModel load_coding_model(const std::string& path) {
       throw InputError(path + ": corrupt direct model (frequency " + std::to_string(f) + ")");
     freqs[i] = static_cast<uint32_t>(f);
   }
-  const uint32_t channels = static_cast<uint32_t>(m.flow->config().channels);
   try {
-    m.direct = std::make_unique<ContextImageModel>(channels, freqs);
+    direct = std::make_unique<ContextImageModel>(static_cast<uint32_t>(config_.channels), freqs);
   } catch (const std::invalid_argument& e) {
     throw InputError(path + ": corrupt direct model (" + e.what() + ")");
   }
-  m.weights_hash = archive_weights_hash(archive);
-  m.path = path;
-  return m;
+  weights_hash = archive_weights_hash(archive);
+  networks_ = std::make_unique<Networks>();
+  networks_->archive = std::move(archive);
 }
+
+CodingModel::CodingModel() = default;
+CodingModel::CodingModel(CodingModel&&) noexcept = default;
+CodingModel& CodingModel::operator=(CodingModel&&) noexcept = default;
+CodingModel::~CodingModel() = default;
+
+const DetFlowModel& CodingModel::networks(bool float32) const {
+  if (!networks_) throw std::logic_error("CodingModel::networks: no model loaded");
+  Networks& n = *networks_;
+  const int i = float32 ? 1 : 0;
+  std::call_once(n.built[i], [&] {
+    n.flow[i] = std::make_unique<DetFlowModel>(
+        DetFlowModel::from_archive(n.archive, path, float32 ? DetPrecision::kFloat32 : DetPrecision::kFloat64));
+  });
+  return *n.flow[i];
+}
+
+CodingModel load_coding_model(const std::string& path) { return CodingModel(load_archive(path), path); }
 
 NamedTensor fit_direct_model_tensor(const ImageSet& images) {
   ContextImageModel direct = ContextImageModel::fit(images.pixels.data(), images.n, images.c, images.h, images.w);
@@ -267,7 +295,7 @@ const CategoricalModel& mode_model(bool flow_capable) {
 class TileCoder {
  public:
   TileCoder(const CodingModel& model, const FlowCoder& coder) : model_(model), coder_(coder) {
-    const FlowConfig& cfg = model.flow->config();
+    const FlowConfig& cfg = model.config();
     flow_c_ = static_cast<uint32_t>(cfg.channels);
     flow_h_ = static_cast<uint32_t>(cfg.height);
     flow_w_ = static_cast<uint32_t>(cfg.width);
@@ -631,9 +659,9 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
   return items;
 }
 
-double sample_tile_bits(const CodingModel& model, const std::vector<ImageItem>& items, int max_tiles,
-                        double* sample_dims) {
-  const FlowCoder coder(*model.flow, CodingParams{});
+double sample_tile_bits(const CodingModel& model, bool float32_networks, const std::vector<ImageItem>& items,
+                        int max_tiles, double* sample_dims) {
+  const FlowCoder coder(model.networks(float32_networks), CodingParams{});
   const TileCoder tc(model, coder);
   double bits = 0, dims = 0;
   // At most max_tiles items (evenly spread), so that a directory of many files costs no more.

@@ -30,22 +30,41 @@
 #include "det/det_flow.h"
 #include "format/container.h"
 #include "io/images.h"
+#include "io/tensor_archive.h"
 #include "model/context_image_model.h"
 
 namespace lbb {
 
-// Everything a model file provides for coding: the deterministic flow, the direct model
-// and the weights' identity.
-struct CodingModel {
-  std::unique_ptr<DetFlowModel> flow;
-  std::unique_ptr<DetFlowModel> flow32;  // the same weights, networks evaluated in float32
-  const DetFlowModel& networks(bool float32) const { return float32 ? *flow32 : *flow; }
+// Everything a model file provides for coding: the flow's configuration and weights, the
+// direct model and the weights' identity. The deterministic flow is built from the weights
+// when first asked for, in the precision asked for (thread-safe), so that a run pays only for
+// the evaluator it codes with, and finding a file's model among several costs a hash each.
+class CodingModel {
+ public:
+  CodingModel();
+  // Reads the configuration and the direct model; throws InputError naming `path` (also when
+  // the file has no direct model: "run `lbb fit-direct`").
+  CodingModel(TensorArchive archive, const std::string& path);
+  CodingModel(CodingModel&&) noexcept;
+  CodingModel& operator=(CodingModel&&) noexcept;
+  ~CodingModel();
+
+  bool empty() const { return !networks_; }
+  const FlowConfig& config() const { return config_; }
+  // The flow with its networks in float32 or float64 (DetPrecision); throws InputError naming
+  // the file if its weights do not fit its configuration.
+  const DetFlowModel& networks(bool float32) const;
+
   std::unique_ptr<ContextImageModel> direct;
   uint64_t weights_hash = 0;
   std::string path;  // the file it was loaded from
+
+ private:
+  struct Networks;  // the archive, and each precision's evaluator once built
+  std::unique_ptr<Networks> networks_;
+  FlowConfig config_;
 };
-// Loads a model file without LibTorch. Throws InputError naming the file (also when the
-// file has no direct model: "run `lbb fit-direct`").
+// Loads a model file without LibTorch (CodingModel's constructor on the file's archive).
 CodingModel load_coding_model(const std::string& path);
 // Name of the direct model's tensor in a model file: frequencies as float32 integers.
 inline constexpr const char* kDirectModelTensor = "direct.frequencies";
@@ -107,8 +126,8 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
 // Expected bits of coding a sample of up to `max_tiles` full colour tiles of `items` with the
 // best of flow and direct coders (for choosing a model, and the flow-or-direct tiling of
 // large images). Deterministic.
-double sample_tile_bits(const CodingModel& model, const std::vector<ImageItem>& items, int max_tiles,
-                        double* sample_dims);
+double sample_tile_bits(const CodingModel& model, bool float32_networks, const std::vector<ImageItem>& items,
+                        int max_tiles, double* sample_dims);
 
 // Decodes every image and checks the stored CRC; throws InputError("<name>: …") on a wrong
 // model, unknown options, a stream that does not decode to its initial state, or a CRC

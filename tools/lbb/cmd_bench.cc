@@ -196,7 +196,7 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::string path = args->model.empty() ? default_model_file() : args->model;
     CodingModel model = load_coding_model(path);
     // Whole images of any size, by the model's tiles (edges that fill no tile are left out).
-    const DetShape tile = model.flow->image_shape();
+    const DetShape tile = model.networks(!args->f64).image_shape();
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));

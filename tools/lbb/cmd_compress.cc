@@ -18,7 +18,7 @@ namespace {
 
 // The model to code `items` with: --model, or the candidate that codes a sample of their
 // tiles in the fewest bits (said on stderr when there was a choice).
-CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items) {
+CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32_networks) {
   if (!model_arg.empty()) return load_coding_model(model_arg);
   const std::vector<std::string> files = candidate_model_files();
   if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
@@ -32,7 +32,7 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
     const uint32_t c = colour_planes(item);
     colour = colour == 0 || colour == c ? c : UINT32_MAX;
   }
-  const auto matches = [&](const CodingModel& m) { return m.flow->config().channels == static_cast<int64_t>(colour); };
+  const auto matches = [&](const CodingModel& m) { return m.config().channels == static_cast<int64_t>(colour); };
   const auto n_match = std::count_if(models.begin(), models.end(), matches);
   if (n_match == 1) {
     CodingModel only = std::move(*std::find_if(models.begin(), models.end(), matches));
@@ -45,9 +45,9 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   for (CodingModel& m : models) {
     if (any_match && !matches(m)) continue;
     double dims = 0;
-    const double bits = sample_tile_bits(m, items, 32, &dims);
+    const double bits = sample_tile_bits(m, float32_networks, items, 32, &dims);
     const double bpd = dims > 0 ? bits / dims : INFINITY;
-    if (!best.flow || bpd < best_bpd) best_bpd = bpd, best = std::move(m);
+    if (best.empty() || bpd < best_bpd) best_bpd = bpd, best = std::move(m);
   }
   std::fprintf(stderr, "lbb: model %s", best.path.c_str());
   if (std::isfinite(best_bpd)) std::fprintf(stderr, " (%.3f bits/dim on a sample of the tiles)", best_bpd);
@@ -97,7 +97,7 @@ void add_compress_command(CLI::App& app) {
     if (!args->force && std::filesystem::exists(out))
       throw std::runtime_error(out + ": already exists (use --force to overwrite)");
     const std::vector<ImageItem> items = load_image_items(args->inputs);
-    CodingModel model = choose_model(args->model, items);
+    CodingModel model = choose_model(args->model, items, !args->f64);
     CompressOptions opt;
     opt.coding.precision_bits = args->precision;
     opt.coding.sigma = args->sigma;
