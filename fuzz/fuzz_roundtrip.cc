@@ -48,9 +48,10 @@ void fuzz_valid_then_damaged(Reader& in) {
   CompressOptions opt;
   opt.streams = 1 + in.byte() % 3;
   opt.threads = 1;
-  const uint8_t flags = in.byte();
+  const uint8_t flags = in.byte();  // bit 0 prefer the flow, 1 float32 networks, 2 float32 activations
   opt.prefer_flow = flags & 1;
   opt.float32_networks = flags & 2;
+  opt.float32_activations = opt.float32_networks && (flags & 4);
   CompressReport report;
   const Container c = compress_items(model(), items, opt, &report);
   std::vector<uint8_t> bytes = serialize_container(c);

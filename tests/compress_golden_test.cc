@@ -21,9 +21,11 @@ const char* kImages = "tests/data/golden_images.idx";
 const char* kFile = "tests/data/golden.lbb";
 const char* kFileV3 = "tests/data/golden_v3.lbb";
 const char* kFileV4 = "tests/data/golden_v4.lbb";
-// The same images with the flow's networks in float32 (kFlagFloat32Networks; written by
-// LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test).
+// The same images with the flow's networks in float32 (kFlagFloat32Networks), and with their
+// activations in float32 too (kFlagFloat32Activations, as lbb compress writes by default);
+// written by LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test.
 const char* kFileF32 = "tests/data/golden_f32.lbb";
+const char* kFileF32Activations = "tests/data/golden_f32_activations.lbb";
 
 ImageSet golden_images() {
   ImageSet set;
@@ -102,25 +104,35 @@ TEST(GoldenFile, EncoderReproducesTheCommittedBytes) {
   EXPECT_EQ(serialize_container(c), read_file_bytes(kFile));
 }
 
-// Float32 networks: the flag is recorded, the bytes are reproduced (also by the baseline-clone
+// Float32 networks: the flags are recorded, the bytes are reproduced (also by the baseline-clone
 // build, compress_golden_baseline_test: the float kernels give the same bits on every CPU), the
 // file decodes with any thread count, and it differs from the float64 file.
-TEST(GoldenFile, Float32NetworksReproduceTheCommittedBytes) {
+void check_float32_golden(bool float32_activations, const char* file, uint32_t flags) {
   CodingModel model = load_coding_model(kModel);
   CompressOptions opt = golden_options();
   opt.float32_networks = true;
+  opt.float32_activations = float32_activations;
   const std::vector<uint8_t> bytes = serialize_container(compress_items(model, golden_items(), opt, nullptr));
-  if (std::getenv("LBB_WRITE_GOLDEN_F32")) write_file_atomic(kFileF32, bytes);
-  EXPECT_EQ(bytes, read_file_bytes(kFileF32));
+  if (std::getenv("LBB_WRITE_GOLDEN_F32")) write_file_atomic(file, bytes);
+  EXPECT_EQ(bytes, read_file_bytes(file));
   EXPECT_NE(bytes, read_file_bytes(kFile));
-  const Container c = read_container(kFileF32);
-  EXPECT_EQ(c.header.flags, kFlagFloat32Networks);
+  const Container c = read_container(file);
+  EXPECT_EQ(c.header.flags, flags);
   const std::vector<ImageItem> expected = golden_items();
   for (int threads : {1, 3}) {
-    const std::vector<ImageItem> out = decompress_items(model, c, threads, kFileF32);
+    const std::vector<ImageItem> out = decompress_items(model, c, threads, file);
     ASSERT_EQ(out.size(), expected.size());
     for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].pixels, expected[i].pixels);
   }
+}
+
+TEST(GoldenFile, Float32NetworksReproduceTheCommittedBytes) {
+  check_float32_golden(false, kFileF32, kFlagFloat32Networks);
+}
+
+TEST(GoldenFile, Float32ActivationsReproduceTheCommittedBytes) {
+  check_float32_golden(true, kFileF32Activations, kFlagFloat32Networks | kFlagFloat32Activations);
+  EXPECT_NE(read_file_bytes(kFileF32Activations), read_file_bytes(kFileF32));
 }
 
 }  // namespace

@@ -2,13 +2,18 @@
 // against a plain reference that spells out the contract: bias, then every product in the
 // order ci ascending, taps row-major, rounded as the arithmetic says (product then sum, or
 // one fused multiply-add, std::fma).  Every build of the fused kernel this CPU runs
-// (baseline, AVX2+FMA, AVX-512F) must give exactly the reference's bits.
+// (baseline, AVX2+FMA, AVX-512F) must give exactly the reference's bits.  Also the network's
+// float32 activations (det_elementwise.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <vector>
 
+#include "det/det_elementwise.h"
 #include "det/det_flow.h"
 #include "det/det_fused_kernels.h"
 #include "det/det_net.h"
@@ -122,6 +127,61 @@ TEST(DetKernels, FusedAndSeparateDiffer) {
   s.products = DetProducts::kFused;
   conv.forward(x.data(), b.data(), 8, 8, s);
   EXPECT_NE(a, b);
+}
+
+// The float32 activations (DetActivations::kFloat32): close to the exact functions, NaN kept,
+// and each element's result independent of where it lies in the array (full vectors, the
+// padded tail, in place).
+TEST(DetActivations, Float32AreAccurateAndPositionIndependent) {
+  std::mt19937_64 rng(5);
+  std::vector<float> x;
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float e : {0.0f, -0.0f, 0.5f, -0.5f, -0.49999997f, -87.0f, -87.5f, 88.0f, 89.0f, -200.0f, 1e-30f, -1e-30f,
+                  inf, -inf})
+    x.push_back(e);
+  for (int i = 0; i < 100000; ++i) {
+    if (i % 2) x.push_back(std::uniform_real_distribution<float>(-90, 90)(rng));
+    else x.push_back(std::uniform_real_distribution<float>(-3, 3)(rng));
+  }
+  const int64_t n = static_cast<int64_t>(x.size());
+  using Fn = void (*)(const float*, float*, int64_t);
+  struct Case {
+    Fn f;
+    double (*exact)(double);
+    const char* name;
+  };
+  const Case cases[] = {
+      {det_exp_array_f32, [](double v) { return std::exp(std::clamp(v, -87.0, 88.0)); }, "exp"},
+      {det_elu_array_f32, [](double v) { return v > 0 ? v : std::expm1(std::max(v, -87.0)); }, "elu"},
+      {det_sigmoid_array_f32, [](double v) { return 1.0 / (1.0 + std::exp(-std::clamp(v, -87.0, 87.0))); }, "sigmoid"},
+  };
+  for (const Case& c : cases) {
+    std::vector<float> y(x.size());
+    c.f(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double e = c.exact(x[i]);
+      if (std::isinf(e)) {  // elu(∞)
+        ASSERT_EQ(y[i], e) << c.name;
+        continue;
+      }
+      // Relative error for exp; absolute (against max(|y|, 1)) for elu and sigmoid.
+      const double tol = 4e-7 * std::max(std::fabs(e), c.f == det_exp_array_f32 ? 0.0 : 1.0);
+      ASSERT_LE(std::fabs(y[i] - e), tol) << c.name << "(" << x[i] << ")";
+    }
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    float z[3] = {nan, 1.0f, -1.0f};
+    c.f(z, z, 3);
+    EXPECT_TRUE(std::isnan(z[0])) << c.name;
+    // Position independence: every element alone (a padded tail of 1), and in place.
+    for (int64_t i = 0; i < n; i += 97) {
+      float one;
+      c.f(&x[i], &one, 1);
+      ASSERT_EQ(std::memcmp(&one, &y[i], sizeof one), 0) << c.name << "(" << x[i] << ") alone";
+    }
+    std::vector<float> w(x.begin() + 3, x.end());  // shifted by 3: other lane positions
+    c.f(w.data(), w.data(), static_cast<int64_t>(w.size()));
+    ASSERT_EQ(std::memcmp(w.data(), y.data() + 3, sizeof(float) * w.size()), 0) << c.name << " in place";
+  }
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ BlackBoxCoder::BlackBoxCoder(const DetFlowModel& model, CodingParams params)
     : noise_coder_(model, params), model_(model), sigma_(params.sigma) {}
 
 std::vector<double> BlackBoxCoder::forward(const std::vector<double>& v, DetScratch& s) const {
-  const DetProductsScope products(s, noise_coder_.params().products);
+  const DetArithmeticScope arithmetic(s, noise_coder_.params().products, noise_coder_.params().activations);
   std::vector<double> y(v.size()), z(v.size());
   model_.preprocess(v.data(), y.data());
   model_.flow_forward(y.data(), z.data(), s);
@@ -23,7 +23,7 @@ std::vector<double> BlackBoxCoder::forward(const std::vector<double>& v, DetScra
 }
 
 std::vector<double> BlackBoxCoder::inverse(const std::vector<double>& z, DetScratch& s) const {
-  const DetProductsScope products(s, noise_coder_.params().products);
+  const DetArithmeticScope arithmetic(s, noise_coder_.params().products, noise_coder_.params().activations);
   std::vector<double> y(z.size()), v(z.size());
   model_.flow_inverse(z.data(), y.data(), s);
   model_.postprocess(y.data(), v.data());

@@ -659,9 +659,11 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
   return items;
 }
 
-double sample_tile_bits(const CodingModel& model, bool float32_networks, const std::vector<ImageItem>& items,
-                        int max_tiles, double* sample_dims) {
-  const FlowCoder coder(model.networks(float32_networks), CodingParams{});
+double sample_tile_bits(const CodingModel& model, bool float32, const std::vector<ImageItem>& items, int max_tiles,
+                        double* sample_dims) {
+  CodingParams params;
+  params.activations = float32 ? DetActivations::kFloat32 : DetActivations::kDouble;
+  const FlowCoder coder(model.networks(float32), params);
   const TileCoder tc(model, coder);
   double bits = 0, dims = 0;
   // At most max_tiles items (evenly spread), so that a directory of many files costs no more.
@@ -682,6 +684,9 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   Container c;
   CodingParams coding = opt.coding;  // the arithmetic of the version written
   coding.products = products_of(c.header.version);
+  if (opt.float32_activations && !opt.float32_networks)
+    throw std::invalid_argument("compress_items: float32 activations need float32 networks");
+  coding.activations = opt.float32_activations ? DetActivations::kFloat32 : DetActivations::kDouble;
   const FlowCoder coder(model.networks(opt.float32_networks), coding);
   const TileCoder tc(model, coder);
   const double k = opt.coding.precision_bits;
@@ -689,7 +694,8 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   c.header.model_id = model_id_of(model.weights_hash);
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
-  c.header.flags = opt.float32_networks ? kFlagFloat32Networks : 0;
+  c.header.flags = (opt.float32_networks ? kFlagFloat32Networks : 0) |
+                   (opt.float32_activations ? kFlagFloat32Activations : 0);
   // The planes each entry's tiles address: the image, or its palette indices (and alpha)
   // when that codes in fewer bits.
   std::vector<ImageItem> index_items;
@@ -838,14 +844,20 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
                                         const std::string& name,
                                         const std::function<void(int64_t, int64_t)>& progress_fn) {
   check_model(c, model.weights_hash, name);
-  check_flags(c, kFlagFloat32Networks, name);
+  check_flags(c, kFlagFloat32Networks | kFlagFloat32Activations, name);
+  const bool float32_networks = c.header.flags & kFlagFloat32Networks;
+  if ((c.header.flags & kFlagFloat32Activations) && !float32_networks)
+    throw InputError(name + ": corrupt header (flags " + hex32(c.header.flags) +
+                     ": float32 activations without float32 networks)");
   CodingParams params;
   params.precision_bits = c.header.precision_bits;
   params.sigma = c.header.sigma;
   params.products = products_of(c.header.version);
+  params.activations =
+      c.header.flags & kFlagFloat32Activations ? DetActivations::kFloat32 : DetActivations::kDouble;
   std::unique_ptr<FlowCoder> coder;
   try {
-    coder = std::make_unique<FlowCoder>(model.networks(c.header.flags & kFlagFloat32Networks), params);
+    coder = std::make_unique<FlowCoder>(model.networks(float32_networks), params);
   } catch (const std::invalid_argument& e) {
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }

@@ -78,6 +78,10 @@ void add_direct_model(TensorArchive* archive, const ImageSet& images);
 // weights, activations and accumulations in the same order; every elementwise transform and
 // the coding stay in double). Faster; costs no measurable codelength (docs/compression.md).
 inline constexpr uint32_t kFlagFloat32Networks = 1u << 0;
+// With kFlagFloat32Networks only: the networks' activations (ELU, gate sigmoids, attention's
+// exponentials) were evaluated by the float32 functions (DetActivations::kFloat32), not
+// through double. Without it (files of earlier builds), through double.
+inline constexpr uint32_t kFlagFloat32Activations = 1u << 1;
 
 // How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
 // distributions, kTileModeFrequencies).
@@ -91,7 +95,8 @@ struct CompressOptions {
   CodingParams coding;
   int streams = 0;   // 0: 2·⌈D / 2^24⌉, at most the tile count
   int threads = 0;   // 0: all cores; never changes the output
-  bool float32_networks = false;  // kFlagFloat32Networks
+  bool float32_networks = false;     // kFlagFloat32Networks
+  bool float32_activations = false;  // kFlagFloat32Activations (needs float32_networks)
   bool theoretical = false;  // also compute the flow's dequantization bound of its tiles (costs a pass)
   // Code every tile the flow can code with the flow (once the message can lend its bits),
   // whatever the direct coders would cost: for tests of the flow path.
@@ -125,9 +130,9 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
 
 // Expected bits of coding a sample of up to `max_tiles` full colour tiles of `items` with the
 // best of flow and direct coders (for choosing a model, and the flow-or-direct tiling of
-// large images). Deterministic.
-double sample_tile_bits(const CodingModel& model, bool float32_networks, const std::vector<ImageItem>& items,
-                        int max_tiles, double* sample_dims);
+// large images), with float32 networks and activations or in float64. Deterministic.
+double sample_tile_bits(const CodingModel& model, bool float32, const std::vector<ImageItem>& items, int max_tiles,
+                        double* sample_dims);
 
 // Decodes every image and checks the stored CRC; throws InputError("<name>: …") on a wrong
 // model, unknown options, a stream that does not decode to its initial state, or a CRC

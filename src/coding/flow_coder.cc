@@ -274,7 +274,7 @@ FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(mo
 
 void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::vector<double>* u,
                           DetScratch& s) const {
-  const DetProductsScope products(s, params_.products);
+  const DetArithmeticScope arithmetic(s, params_.products, params_.activations);
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   u->assign(d, 0.0);
@@ -302,7 +302,7 @@ void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::ve
 
 void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u,
                            DetScratch& s) const {
-  const DetProductsScope products(s, params_.products);
+  const DetArithmeticScope arithmetic(s, params_.products, params_.activations);
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const DetDequantizer* q = model_.dequantizer();
@@ -330,7 +330,7 @@ void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const 
 // ---- the main flow (compositional algorithm, §3.5.4.3) ------------------------------------------
 
 void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) const {
-  const DetProductsScope products(s, params_.products);
+  const DetArithmeticScope arithmetic(s, params_.products, params_.activations);
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
@@ -402,7 +402,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
 }
 
 std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
-  const DetProductsScope products(s, params_.products);
+  const DetArithmeticScope arithmetic(s, params_.products, params_.activations);
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
@@ -511,7 +511,7 @@ void FlowCoder::split_data(const std::vector<double>& v, std::vector<double>* x_
 }
 
 double FlowCoder::theoretical_bits(const uint8_t* image, const std::vector<double>& u, DetScratch& s) const {
-  const DetProductsScope products(s, params_.products);
+  const DetArithmeticScope arithmetic(s, params_.products, params_.activations);
   const int64_t d = model_.dims();
   std::vector<double> img(image, image + d), x_base(d), v(d);
   model_.to_base(img.data(), x_base.data());

@@ -34,6 +34,8 @@ struct CodingParams {
   double sigma = 0x1p-14;   // σ of the local bits-back noise (thesis: 2^-14); 0 < σ < 1
   // The networks' arithmetic (det_tensor.h): fused in container version 5, separate before.
   DetProducts products = DetProducts::kFused;
+  // Where float32 networks evaluate their activations (container flag kFlagFloat32Activations).
+  DetActivations activations = DetActivations::kDouble;
 };
 
 class FlowCoder {

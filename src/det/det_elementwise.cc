@@ -225,6 +225,108 @@ LBB_DET_CLONES void det_sigmoid_array(const double* x, double* y, int64_t n) {
   for (; i < n; ++i) y[i] = det_logistic_cdf(x[i]);
 }
 
+// ---- float32 activations -----------------------------------------------------------------
+
+namespace {
+
+constexpr int kLanesF = 8;
+typedef float Vf __attribute__((vector_size(4 * kLanesF)));
+typedef int32_t Vfi __attribute__((vector_size(4 * kLanesF)));
+
+__attribute__((always_inline)) inline Vf splat_f(float x) {
+  Vf v;
+  for (int i = 0; i < kLanesF; ++i) v[i] = x;
+  return v;
+}
+
+// e^x per lane (det_elementwise.h): 2^k·p(r), exact scaling for k ∈ [−126, 127].
+__attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
+  constexpr float kInvLn2 = 1.44269504088896341f;
+  constexpr float kLn2Hi = 0.693359375f;  // 355/512: k·kLn2Hi is exact for |k| < 2^15
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  Vf xc = x >= -87.0f ? x : splat_f(-87.0f);  // NaN → −87, restored below
+  xc = xc <= 88.0f ? xc : splat_f(88.0f);
+  const Vf kd = xc * kInvLn2;
+  const Vf rounded = kd < 0 ? kd - 0.5f : kd + 0.5f;
+  const Vfi k = __builtin_convertvector(rounded, Vfi);  // truncation
+  const Vf kf = __builtin_convertvector(k, Vf);
+  const Vf r = (xc - kf * kLn2Hi) - kf * kLn2Lo;
+  Vf p = splat_f(1.0f / 5040);
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const Vfi bits = (k + 127) << 23;
+  Vf scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const Vf e = p * scale;
+  return x == x ? e : x;
+}
+
+__attribute__((always_inline)) inline Vf elu_f32_lanes(const Vf& x) {
+  // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)! to n = 7 for −1/2 < x ≤ 0 (remainder < 2^-27·|x|).
+  Vf s = splat_f(1.0f / 40320);
+  s = s * x + 1.0f / 5040;
+  s = s * x + 1.0f / 720;
+  s = s * x + 1.0f / 120;
+  s = s * x + 1.0f / 24;
+  s = s * x + 1.0f / 6;
+  s = s * x + 0.5f;
+  s = s * x + 1.0f;
+  const Vf series = x * s;
+  const Vf far = exp_f32_lanes(x) - 1.0f;
+  return x > 0 ? x : (x > -0.5f ? series : far);
+}
+
+__attribute__((always_inline)) inline Vf sigmoid_f32_lanes(const Vf& t) {
+  const Vf a = t < 0 ? t : -t;
+  const Vf e = exp_f32_lanes(a);
+  const Vf d = 1.0f + e;
+  return t < 0 ? e / d : 1.0f / d;
+}
+
+// y = F::lanes(x) over whole vectors; the tail in a zero-padded vector.
+template <class F>
+__attribute__((always_inline)) inline void map_f32(const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + kLanesF <= n; i += kLanesF) {
+    Vf v;
+    std::memcpy(&v, x + i, sizeof v);
+    v = F::lanes(v);
+    std::memcpy(y + i, &v, sizeof v);
+  }
+  if (i < n) {
+    Vf v = splat_f(0.0f);
+    std::memcpy(&v, x + i, sizeof(float) * static_cast<size_t>(n - i));
+    v = F::lanes(v);
+    std::memcpy(y + i, &v, sizeof(float) * static_cast<size_t>(n - i));
+  }
+}
+struct ExpF32 {
+  __attribute__((always_inline)) static Vf lanes(const Vf& v) { return exp_f32_lanes(v); }
+};
+struct EluF32 {
+  __attribute__((always_inline)) static Vf lanes(const Vf& v) { return elu_f32_lanes(v); }
+};
+struct SigmoidF32 {
+  __attribute__((always_inline)) static Vf lanes(const Vf& v) { return sigmoid_f32_lanes(v); }
+};
+
+}  // namespace
+
+LBB_DET_CLONES void det_exp_array_f32(const float* x, float* y, int64_t n) {
+  map_f32<ExpF32>(x, y, n);
+}
+LBB_DET_CLONES void det_elu_array_f32(const float* x, float* y, int64_t n) {
+  map_f32<EluF32>(x, y, n);
+}
+LBB_DET_CLONES void det_sigmoid_array_f32(const float* x, float* y, int64_t n) {
+  map_f32<SigmoidF32>(x, y, n);
+}
+
 // ---- logistic mixture --------------------------------------------------------------------
 
 namespace {

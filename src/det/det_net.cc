@@ -137,35 +137,45 @@ inline ConvTiles<float> conv_tiles_for(DetProducts p, const float*) {
 std::vector<float> ones(int64_t n) { return std::vector<float>(static_cast<size_t>(n), 1.f); }
 std::vector<float> zeros(int64_t n) { return std::vector<float>(static_cast<size_t>(n), 0.f); }
 
-// y[i] = f(x[i]) for an array function f on doubles (det_elementwise.h); float arrays go
-// through double in chunks and are rounded once, exactly as static_cast<float>(f(double(x))).
-template <typename F>
-void apply_array(const double* x, double* y, int64_t n, F f) {
-  f(x, y, n);
+// An activation: its double array function (det_elementwise.h), and its float32 one.
+struct Activation {
+  void (*in_double)(const double*, double*, int64_t);
+  void (*in_float)(const float*, float*, int64_t);
+};
+constexpr Activation kElu{det_elu_array, det_elu_array_f32};
+constexpr Activation kSigmoid{det_sigmoid_array, det_sigmoid_array_f32};
+constexpr Activation kExp{det_exp_array, det_exp_array_f32};
+
+// y[i] = f(x[i]). Double arrays: the double function. Float arrays: the float32 function if
+// `activations` says so, else through double in chunks, rounded once, exactly as
+// static_cast<float>(f(double(x))).
+void apply_array(const double* x, double* y, int64_t n, const Activation& f, DetActivations) {
+  f.in_double(x, y, n);
 }
-template <typename F>
-void apply_array(const float* x, float* y, int64_t n, F f) {
+void apply_array(const float* x, float* y, int64_t n, const Activation& f, DetActivations activations) {
+  if (activations == DetActivations::kFloat32) return f.in_float(x, y, n);
   constexpr int64_t kChunk = 256;
   double buf[kChunk];
   for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
     const int64_t m = n - i0 < kChunk ? n - i0 : kChunk;
     for (int64_t j = 0; j < m; ++j) buf[j] = static_cast<double>(x[i0 + j]);
-    f(buf, buf, m);
+    f.in_double(buf, buf, m);
     for (int64_t j = 0; j < m; ++j) y[i0 + j] = static_cast<float>(buf[j]);
   }
 }
 
-// apply_array over ranges of the array on the team (every element computed alone).
-template <typename T, typename F>
-void apply_array_on(DetTeam* team, const T* x, T* y, int64_t n, F f) {
-  det_parallel_ranges(team, n, 256, 4096, [&](int64_t b, int64_t e) { apply_array(x + b, y + b, e - b, f); });
+// apply_array over ranges of the array on the scratch's team (every element computed alone).
+template <typename T>
+void apply_array_on(const DetScratch& s, const T* x, T* y, int64_t n, const Activation& f) {
+  det_parallel_ranges(s.team, n, 256, 4096,
+                      [&](int64_t b, int64_t e) { apply_array(x + b, y + b, e - b, f, s.activations); });
 }
 
 // x += a ⊙ σ(b) for ab = [a; b] (each n values); overwrites b with σ(b).
 template <typename T>
-void gated_residual(T* x, T* ab, int64_t n, DetTeam* team) {
-  det_parallel_ranges(team, n, 256, 4096, [&](int64_t b, int64_t e) {
-    apply_array(ab + n + b, ab + n + b, e - b, det_sigmoid_array);
+void gated_residual(T* x, T* ab, int64_t n, const DetScratch& s) {
+  det_parallel_ranges(s.team, n, 256, 4096, [&](int64_t b, int64_t e) {
+    apply_array(ab + n + b, ab + n + b, e - b, kSigmoid, s.activations);
     for (int64_t i = b; i < e; ++i) x[i] = x[i] + ab[i] * ab[n + i];
   });
 }
@@ -345,13 +355,13 @@ void DetGatedConv<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scratch) c
   DetScratchFrame frame(scratch);
   const int64_t n = h * w, cn = channels_ * n;
   T* t = scratch.take<T>(static_cast<size_t>(cn));
-  apply_array_on(scratch.team, x, t, cn, det_elu_array);
+  apply_array_on(scratch, x, t, cn, kElu);
   T* h1 = scratch.take<T>(static_cast<size_t>(cn));
   conv1_.forward(t, h1, h, w, scratch);
-  apply_array_on(scratch.team, h1, h1, cn, det_elu_array);
+  apply_array_on(scratch, h1, h1, cn, kElu);
   T* ab = scratch.take<T>(static_cast<size_t>(2 * cn));
   conv2_.forward(h1, ab, h, w, scratch);
-  gated_residual(x, ab, cn, scratch.team);
+  gated_residual(x, ab, cn, scratch);
 }
 
 // ---- DetGatedAttention -------------------------------------------------------------------------
@@ -408,7 +418,7 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
         }
         // softmax over keys j: e_j / Σ_j e_j, j ascending.
         for (int64_t j = 0; j < n; ++j) s[j] = s[j] - m;
-        apply_array(s, s, n, det_exp_array);
+        apply_array(s, s, n, kExp, scratch.activations);
         T sum = T(0);
         for (int64_t j = 0; j < n; ++j) sum += s[j];
         for (int64_t j = 0; j < n; ++j) s[j] = s[j] / sum;
@@ -425,7 +435,7 @@ void DetGatedAttention<T>::forward(T* x, int64_t h, int64_t w, DetScratch& scrat
   }
   T* ab = scratch.take<T>(static_cast<size_t>(2 * c * n));
   proj_.forward(o, ab, h, w, scratch);
-  gated_residual(x, ab, c * n, scratch.team);
+  gated_residual(x, ab, c * n, scratch);
 }
 
 // ---- DetConditioner ----------------------------------------------------------------------------
@@ -463,7 +473,7 @@ void DetConditioner<T>::forward(const T* x, T* y, int64_t h, int64_t w, DetScrat
       norms_[norm++].forward(hb, n, scratch);
     }
   }
-  apply_array_on(scratch.team, hb, hb, f * n, det_elu_array);
+  apply_array_on(scratch, hb, hb, f * n, kElu);
   conv_out_.forward(hb, y, h, w, scratch);
 }
 

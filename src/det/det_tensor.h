@@ -20,6 +20,11 @@ class DetTeam;     // det_team.h
 // multiply-add (version 5; det_fused_kernels.h).  Same order of terms either way.
 enum class DetProducts : uint8_t { kSeparate, kFused };
 
+// Where a float32 network evaluates its activations (ELU, gate sigmoids, softmax exponentials;
+// fixed by the container's flags): kDouble through the double functions, rounded to float once
+// (float64 networks always); kFloat32 with det_elementwise.h's float functions.
+enum class DetActivations : uint8_t { kDouble, kFloat32 };
+
 // Shape of one image-like array [C, H, W].  invariant: c, h, w >= 0.
 struct DetShape {
   int64_t c = 0, h = 0, w = 0;
@@ -66,6 +71,7 @@ class DetScratch {
   DetProfile* profile = nullptr;
   // The convolutions' arithmetic for everything evaluated with this scratch.
   DetProducts products = DetProducts::kSeparate;
+  DetActivations activations = DetActivations::kDouble;
   // If set, threads that share this scratch's evaluations (never changes a result).  Work
   // handed to them uses memory taken before the split, never take() itself.
   DetTeam* team = nullptr;
@@ -105,17 +111,26 @@ class DetScratchFrame {
   size_t mark_;
 };
 
-// RAII: evaluates with `products` inside the scope, restores the scratch's setting after it.
-class DetProductsScope {
+// RAII: evaluates with `products` and `activations` inside the scope, restores the scratch's
+// settings after it.
+class DetArithmeticScope {
  public:
-  DetProductsScope(DetScratch& s, DetProducts products) : s_(s), saved_(s.products) { s.products = products; }
-  ~DetProductsScope() { s_.products = saved_; }
-  DetProductsScope(const DetProductsScope&) = delete;
-  DetProductsScope& operator=(const DetProductsScope&) = delete;
+  DetArithmeticScope(DetScratch& s, DetProducts products, DetActivations activations)
+      : s_(s), products_(s.products), activations_(s.activations) {
+    s.products = products;
+    s.activations = activations;
+  }
+  ~DetArithmeticScope() {
+    s_.products = products_;
+    s_.activations = activations_;
+  }
+  DetArithmeticScope(const DetArithmeticScope&) = delete;
+  DetArithmeticScope& operator=(const DetArithmeticScope&) = delete;
 
  private:
   DetScratch& s_;
-  DetProducts saved_;
+  DetProducts products_;
+  DetActivations activations_;
 };
 
 }  // namespace lbb

@@ -71,7 +71,7 @@ Timing time_coding(const FlowCoder& coder, const ImageSet& images, int threads, 
   std::vector<Message> messages;
   std::vector<uint8_t> decoded(images.pixels.size());
   auto forward = [&](int64_t i, DetScratch& s) {
-    const DetProductsScope products(s, coder.params().products);  // the coder's arithmetic
+    const DetArithmeticScope arithmetic(s, coder.params().products, coder.params().activations);  // the coder's arithmetic
     std::vector<double> img(images.image(i), images.image(i) + d), base(d), eps(d, 0.0), u(d);
     flow.to_base(img.data(), base.data());
     flow.nll_terms(base.data(), eps.data(), u.data(), nullptr, s);
@@ -200,7 +200,9 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
     const std::vector<ImageItem> items = load_image_items(args->data);
     const ImageSet images = full_tiles(items, static_cast<uint32_t>(tile.c), static_cast<uint32_t>(tile.h),
                                        static_cast<uint32_t>(tile.w));
-    FlowCoder coder(model.networks(!args->f64), CodingParams{});
+    CodingParams params;  // compress's arithmetic: float32 networks and activations, or float64
+    params.activations = args->f64 ? DetActivations::kDouble : DetActivations::kFloat32;
+    FlowCoder coder(model.networks(!args->f64), params);
     const int all = args->threads > 0 ? args->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const Timing one = time_coding(coder, images, 1, false, args->repeats);
     const Timing par = time_coding(coder, images, all, false, args->repeats);

@@ -18,7 +18,7 @@ namespace {
 
 // The model to code `items` with: --model, or the candidate that codes a sample of their
 // tiles in the fewest bits (said on stderr when there was a choice).
-CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32_networks) {
+CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32) {
   if (!model_arg.empty()) return load_coding_model(model_arg);
   const std::vector<std::string> files = candidate_model_files();
   if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
@@ -45,7 +45,7 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   for (CodingModel& m : models) {
     if (any_match && !matches(m)) continue;
     double dims = 0;
-    const double bits = sample_tile_bits(m, float32_networks, items, 32, &dims);
+    const double bits = sample_tile_bits(m, float32, items, 32, &dims);
     const double bpd = dims > 0 ? bits / dims : INFINITY;
     if (best.empty() || bpd < best_bpd) best_bpd = bpd, best = std::move(m);
   }
@@ -104,7 +104,7 @@ void add_compress_command(CLI::App& app) {
     opt.threads = args->threads;
     opt.streams = args->streams;
     opt.theoretical = args->json;
-    opt.float32_networks = !args->f64;
+    opt.float32_networks = opt.float32_activations = !args->f64;
     CompressReport r;
     Container c;
     {

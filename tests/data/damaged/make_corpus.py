@@ -178,7 +178,9 @@ def main():
     crafted("version_2", body[:3] + b"\x02" + body[4:])
     crafted("other_model_id", body[:4] + b"\x01\x02\x03\x04" + body[8:])
     k, _ = read_varint(body, L.coding)
-    crafted("unknown_flags", body[:L.coding] + varint(k | 2 << 6) + body[L.sigma:])  # bit 0: float32 networks
+    # Flag bits 0 and 1: float32 networks and activations (base.lbb has both); bit 2 is unknown.
+    crafted("unknown_flags", body[:L.coding] + varint(k | 4 << 6) + body[L.sigma:])
+    crafted("activations_without_networks", body[:L.coding] + varint(k & 63 | 2 << 6) + body[L.sigma:])
     crafted("precision_63", body[:L.coding] + varint(63) + body[L.sigma:])
     crafted("sigma_infinite", body[:L.sigma] + varint(((0x7FF0000000000000 ^ 0x3FF0000000000000) << 12 |
                                                        (0x7FF0000000000000 ^ 0x3FF0000000000000) >> 52)
