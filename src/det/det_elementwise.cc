@@ -83,11 +83,14 @@ typedef double Vd __attribute__((vector_size(8 * kLanes)));
 typedef int32_t Vi __attribute__((vector_size(4 * kLanes)));
 typedef int64_t Vl __attribute__((vector_size(8 * kLanes)));
 
-__attribute__((always_inline)) inline Vd splat(double x) {
-  Vd v;
-  for (int i = 0; i < kLanes; ++i) v[i] = x;
+// Every lane of a vector V of S set to x.
+template <typename V, typename S>
+__attribute__((always_inline)) inline V broadcast(S x) {
+  V v;
+  for (size_t i = 0; i < sizeof(V) / sizeof(S); ++i) v[i] = x;
   return v;
 }
+__attribute__((always_inline)) inline Vd splat(double x) { return broadcast<Vd>(x); }
 
 // det_exp (model/det_math.cc) lane by lane, for lanes with x ∈ [kFastLo, kFastHi]: the same
 // constants and the same operations in the same order (Cody–Waite reduction with k rounded
@@ -233,11 +236,7 @@ constexpr int kLanesF = 8;
 typedef float Vf __attribute__((vector_size(4 * kLanesF)));
 typedef int32_t Vfi __attribute__((vector_size(4 * kLanesF)));
 
-__attribute__((always_inline)) inline Vf splat_f(float x) {
-  Vf v;
-  for (int i = 0; i < kLanesF; ++i) v[i] = x;
-  return v;
-}
+__attribute__((always_inline)) inline Vf splat_f(float x) { return broadcast<Vf>(x); }
 
 // e^x per lane (det_elementwise.h): 2^k·p(r), exact scaling for k ∈ [−126, 127].
 __attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
@@ -267,7 +266,7 @@ __attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
 }
 
 __attribute__((always_inline)) inline Vf elu_f32_lanes(const Vf& x) {
-  // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)! to n = 7 for −1/2 < x ≤ 0 (remainder < 2^-27·|x|).
+  // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)! to n = 7 for −1/2 < x ≤ 0 (remainder < 1.1e-8·|x|).
   Vf s = splat_f(1.0f / 40320);
   s = s * x + 1.0f / 5040;
   s = s * x + 1.0f / 720;
@@ -639,8 +638,9 @@ LBB_DET_CLONES void mixture_forward_lanes(const MixtureArrays& p, const int64_t*
 
 // mixture_inverse for the elements idx[0..m), kLanes at a time: a lane whose element is done
 // (its own stopping rule, or kMixtureInverseMaxIter evaluations) stores it and takes the next
-// element, so no lane idles while the others converge (about 4 evaluations each, spread
-// 1 to 10). Every step is the scalar step, lane by lane (inverse_start for each start).
+// element, so no lane idles while the others converge (in groups of four, 40 % of the lane
+// evaluations idled on the shipped model). Every step is the scalar step, lane by lane
+// (inverse_start for each start), so every result is mixture_inverse's.
 LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y,
                                          double* xo) {
   MixtureLanes g(p.k);

@@ -31,10 +31,11 @@ void det_sigmoid_array(const double* x, double* y, int64_t n);
 
 // ---- float32 activations (DetActivations::kFloat32: float32 networks in files with
 // kFlagFloat32Activations) --------------------------------------------------------------------
-// Functions of their own, not correctly rounded (|error| ≲ 2 ulp of 1 here), built only from
-// IEEE float +, −, ×, ÷ and comparisons in a fixed order, eight lanes at a time; a short tail is
-// padded into a full vector, so every element gets the same operations wherever it lies, on
-// every target (AVX-512, AVX2, SSE2) and machine.  y may equal x.
+// Functions of their own, not correctly rounded (within 4e-7 of the exact function: relative
+// for exp, absolute for elu and sigmoid), built only from IEEE float +, −, ×, ÷ and comparisons
+// in a fixed order, eight lanes at a time; a short tail is padded into a full vector, so every
+// element gets the same operations wherever it lies, on every target (AVX-512, AVX2, SSE2) and
+// machine.  y may equal x.
 //   exp:     x clamped to [−87, 88] (NaN stays NaN), e^x = 2^k·p(r), k = round(x/ln 2)
 //            (half away from zero), r = x − k·ln 2 in two parts, p the degree-7 Taylor polynomial;
 //   elu:     x > 0 ? x : e^x − 1, by the degree-8 series x·Σ x^n/(n+1)! for x > −1/2;
