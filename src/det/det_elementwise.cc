@@ -238,6 +238,17 @@ typedef int32_t Vfi __attribute__((vector_size(4 * kLanesF)));
 
 __attribute__((always_inline)) inline Vf splat_f(float x) { return broadcast<Vf>(x); }
 
+// 1/n! in float, n = 0..8: the Taylor coefficients of the float32 exp and ELU.
+constexpr float kInvFactorialF[] = {1.0f,       1.0f,        1.0f / 2,    1.0f / 6,    1.0f / 24,
+                                    1.0f / 120, 1.0f / 720,  1.0f / 5040, 1.0f / 40320};
+
+// Σ_{n=0..7} kInvFactorialF[first + n]·x^n, Horner from the highest power.
+__attribute__((always_inline)) inline Vf taylor8_f32(const Vf& x, int first) {
+  Vf p = splat_f(kInvFactorialF[first + 7]);
+  for (int n = 6; n >= 0; --n) p = p * x + kInvFactorialF[first + n];
+  return p;
+}
+
 // e^x per lane (det_elementwise.h): 2^k·p(r), exact scaling for k ∈ [−126, 127].
 __attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
   constexpr float kInvLn2 = 1.44269504088896341f;
@@ -250,14 +261,7 @@ __attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
   const Vfi k = __builtin_convertvector(rounded, Vfi);  // truncation
   const Vf kf = __builtin_convertvector(k, Vf);
   const Vf r = (xc - kf * kLn2Hi) - kf * kLn2Lo;
-  Vf p = splat_f(1.0f / 5040);
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const Vf p = taylor8_f32(r, 0);  // Σ r^n/n!, n ≤ 7
   const Vfi bits = (k + 127) << 23;
   Vf scale;
   std::memcpy(&scale, &bits, sizeof scale);
@@ -267,15 +271,7 @@ __attribute__((always_inline)) inline Vf exp_f32_lanes(const Vf& x) {
 
 __attribute__((always_inline)) inline Vf elu_f32_lanes(const Vf& x) {
   // e^x − 1 = x·Σ_{n≥0} x^n/(n+1)! to n = 7 for −1/2 < x ≤ 0 (remainder < 1.1e-8·|x|).
-  Vf s = splat_f(1.0f / 40320);
-  s = s * x + 1.0f / 5040;
-  s = s * x + 1.0f / 720;
-  s = s * x + 1.0f / 120;
-  s = s * x + 1.0f / 24;
-  s = s * x + 1.0f / 6;
-  s = s * x + 0.5f;
-  s = s * x + 1.0f;
-  const Vf series = x * s;
+  const Vf series = x * taylor8_f32(x, 1);
   const Vf far = exp_f32_lanes(x) - 1.0f;
   return x > 0 ? x : (x > -0.5f ? series : far);
 }
