@@ -13,7 +13,8 @@
 //  * channel-norm means/variances sum channels in increasing order; attention sums heads'
 //    dot products over d ascending and softmax / weighted sums over key positions ascending;
 //  * transcendental functions come from model/det_math.h (det_exp, det_log) via
-//    flow/det_elementwise.h; float networks evaluate them in double and round once.
+//    det/det_elementwise.h; float networks evaluate them in double and round once, or, with
+//    the scratch's DetActivations::kFloat32, by det_elementwise.h's float32 functions.
 // On x86-64 with GCC the separate-product kernel, the channel norm and the array functions of
 // det_elementwise.h are compiled three times (AVX-512F, AVX2 and baseline SSE2, chosen at load
 // time; the fused kernel has its own builds, det_fused_kernels.h); all perform the same
@@ -21,7 +22,7 @@
 // -O0/-O3/-march=native, AVX2 and SSE2 kernels, and clang 14).  Define LBB_DET_NO_CLONES to
 // build only the baseline kernels.
 // float32 networks: activations, weights and accumulations in float (same order), the
-// transcendental functions in double rounded once to float.
+// transcendental functions as the scratch's DetActivations says (above).
 //
 // Activations are planar [C][H·W] arrays of T.  Work memory comes from a DetScratch.
 #pragma once
