@@ -49,16 +49,8 @@ struct CodingModel::Networks {
   std::unique_ptr<DetFlowModel> flow[2];
 };
 
-CodingModel::CodingModel(TensorArchive archive, const std::string& path) : path(path) {
-  auto fmt = archive.meta.find("format");
-  auto cfg = archive.meta.find("config");
-  if (fmt == archive.meta.end() || fmt->second != "lbb-model" || cfg == archive.meta.end())
-    throw InputError(path + ": not an lbb model file");
-  try {
-    config_ = parse_flow_config(cfg->second, path + " (config)");
-  } catch (const std::runtime_error& e) {
-    throw InputError(e.what());
-  }
+CodingModel::CodingModel(TensorArchive archive, const std::string& path)
+    : path(path), config_(model_archive_config(archive, path)) {
   const NamedTensor* t = archive.find(kDirectModelTensor);
   if (!t)
     throw InputError(path + ": model file has no direct model for the first images (add it with "

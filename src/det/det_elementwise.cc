@@ -552,14 +552,7 @@ struct MixtureLanes {
 
   explicit MixtureLanes(int components) : k(components) {}
   MixtureLanes(const MixtureArrays& p, const int64_t* e) : k(p.k) {
-    for (int j = 0; j < kLanes; ++j) {
-      elem[j] = p.element(e[j]);
-      a[j] = elem[j].a, b[j] = elem[j].b, exp_a[j] = elem[j].exp_a, exp_neg_a[j] = elem[j].exp_neg_a;
-    }
-    for (int i = 0; i < k; ++i)
-      for (int j = 0; j < kLanes; ++j)
-        mu[i][j] = elem[j].mu[i], inv_s[i][j] = elem[j].inv_s[i], pi[i][j] = elem[j].pi[i],
-        log_s[i][j] = elem[j].log_s[i];
+    for (int j = 0; j < kLanes; ++j) set_lane(p, j, e[j]);
   }
   // Puts element e of p into lane j.
   void set_lane(const MixtureArrays& p, int j, int64_t e) {

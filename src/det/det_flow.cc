@@ -577,16 +577,7 @@ DetFlowModel::DetFlowModel(const FlowConfig& cfg, DetTensorSource& src, DetPreci
 
 DetFlowModel DetFlowModel::from_archive(const TensorArchive& archive, const std::string& origin,
                                         DetPrecision prec) {
-  auto fmt = archive.meta.find("format");
-  auto cfg = archive.meta.find("config");
-  if (fmt == archive.meta.end() || fmt->second != "lbb-model" || cfg == archive.meta.end())
-    throw InputError(origin + ": not an lbb model file");
-  FlowConfig config;
-  try {
-    config = parse_flow_config(cfg->second, origin + " (config)");
-  } catch (const std::runtime_error& e) {
-    throw InputError(e.what());
-  }
+  const FlowConfig config = model_archive_config(archive, origin);
   DetArchiveSource src(archive, origin);
   return DetFlowModel(config, src, prec);
 }

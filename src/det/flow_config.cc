@@ -4,6 +4,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/errors.h"
+#include "io/tensor_archive.h"
+
 namespace lbb {
 namespace {
 
@@ -177,6 +180,18 @@ std::string to_text(const FlowConfig& c) {
   for (FlowStep s : c.steps) o << " " << step_name(s);
   o << "\n";
   return o.str();
+}
+
+FlowConfig model_archive_config(const TensorArchive& archive, const std::string& origin) {
+  auto fmt = archive.meta.find("format");
+  auto cfg = archive.meta.find("config");
+  if (fmt == archive.meta.end() || fmt->second != "lbb-model" || cfg == archive.meta.end())
+    throw InputError(origin + ": not an lbb model file");
+  try {
+    return parse_flow_config(cfg->second, origin + " (config)");
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
 }
 
 }  // namespace lbb

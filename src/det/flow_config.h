@@ -8,6 +8,8 @@
 
 namespace lbb {
 
+struct TensorArchive;  // io/tensor_archive.h
+
 enum class DequantKind { kUniform, kVariational };
 enum class CouplingKind { kAffine, kMixture };
 enum class ActNormKind { kPerChannel, kPerActivation };
@@ -59,6 +61,10 @@ struct FlowConfig {
 // and the line on an unknown key or a bad value.
 FlowConfig parse_flow_config(const std::string& text, const std::string& origin);
 FlowConfig load_flow_config(const std::string& path);
+// The configuration a model file's archive carries (meta["format"] == "lbb-model", its text in
+// meta["config"]); throws InputError naming `origin` if it is not a model file or the text
+// does not parse.
+FlowConfig model_archive_config(const TensorArchive& archive, const std::string& origin);
 // Canonical text: parse_flow_config(to_text(c)) == c. Stored inside model files.
 std::string to_text(const FlowConfig& config);
 

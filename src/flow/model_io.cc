@@ -63,17 +63,7 @@ void save_model(const std::string& path, FlowModel& model,
 LoadedModel load_model(const std::string& path) {
   LoadedModel m;
   m.archive = load_archive(path);
-  auto fmt = m.archive.meta.find("format");
-  auto cfg = m.archive.meta.find("config");
-  if (fmt == m.archive.meta.end() || fmt->second != "lbb-model" || cfg == m.archive.meta.end())
-    throw InputError(path + ": not an lbb model file");
-  FlowConfig config;
-  try {
-    config = parse_flow_config(cfg->second, path + " (config)");
-  } catch (const std::runtime_error& e) {
-    throw InputError(e.what());
-  }
-  m.model = FlowModel(config);
+  m.model = FlowModel(model_archive_config(m.archive, path));
   load_model_tensors(m.model, m.archive, path);
   m.model->eval();
   return m;
