@@ -146,7 +146,11 @@ TEST(DetFlow, ArrayFunctionsAreBitIdentical) {
   check(det_expm1_array, det_expm1, "expm1");
   check(det_elu_array, det_elu, "elu");
   check(det_sigmoid_array, det_sigmoid, "sigmoid");
-  for (auto [array, scalar] : {std::pair{det_exp_array, det_exp}, std::pair{det_elu_array, det_elu}}) {
+  check(det_log_array, det_log, "log");
+  check(det_log1p_array, det_log1p, "log1p");
+  check(det_tanh_array, det_tanh, "tanh");
+  for (auto [array, scalar] : {std::pair{det_exp_array, det_exp}, std::pair{det_elu_array, det_elu},
+                               std::pair{det_log1p_array, det_log1p}, std::pair{det_tanh_array, det_tanh}}) {
     Vec z = x;  // in place
     array(z.data(), z.data(), static_cast<int64_t>(z.size()));
     for (size_t i = 0; i < z.size(); ++i) {
@@ -154,6 +158,47 @@ TEST(DetFlow, ArrayFunctionsAreBitIdentical) {
       ASSERT_EQ(std::memcmp(&z[i], &e, sizeof e), 0) << x[i];
     }
   }
+}
+
+// The elementwise layers' array forms (two outputs each) against their scalar definitions.
+TEST(DetFlow, ElementwiseLayerArraysAreBitIdentical) {
+  std::mt19937_64 rng(3);
+  Vec t, u, v;
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (double e : {0.0, -0.0, 1.0, 1e-300, 1e-310, 0.5, inf, -inf, nan, 40.0, -40.0, 800.0, -800.0}) {
+    t.push_back(e), u.push_back(e), v.push_back(e);
+  }
+  for (int i = 0; i < 20000; ++i) {
+    t.push_back(std::uniform_real_distribution<double>(-40, 40)(rng));
+    u.push_back(std::ldexp(std::uniform_real_distribution<double>(0, 1)(rng), -std::uniform_int_distribution<int>(0, 60)(rng)));
+    u.push_back(1.0 - u.back());
+    v.push_back(std::uniform_real_distribution<double>(0, 256)(rng));
+  }
+  // The same bits, or both NaN (a NaN's sign and payload depend on operand order, which the
+  // compiler may swap in a + b; no coding decision depends on them).
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0 || (a != a && b != b); };
+  const int64_t nt = static_cast<int64_t>(t.size()), nu = static_cast<int64_t>(u.size()), nv = static_cast<int64_t>(v.size());
+  Vec y(t.size() + u.size() + v.size()), ld(y.size());
+  sigmoid_forward_array(t.data(), y.data(), ld.data(), nt);
+  for (int64_t i = 0; i < nt; ++i) {
+    double l;
+    ASSERT_TRUE(same(y[i], sigmoid_forward(t[i], &l))) << t[i];
+    ASSERT_TRUE(same(ld[i], l)) << t[i];
+  }
+  sigmoid_inverse_array(u.data(), y.data(), ld.data(), nu);
+  for (int64_t i = 0; i < nu; ++i) {
+    ASSERT_TRUE(same(y[i], sigmoid_inverse(u[i]))) << u[i];
+    ASSERT_TRUE(same(ld[i], -(det_log(u[i]) + det_log1p(-u[i])))) << u[i];
+  }
+  const double alpha = 0.05;
+  logit_pre_forward_array(v.data(), alpha, y.data(), ld.data(), nv);
+  for (int64_t i = 0; i < nv; ++i) {
+    double l;
+    ASSERT_TRUE(same(y[i], logit_pre_forward(v[i], alpha, &l))) << v[i];
+    ASSERT_TRUE(same(ld[i], l)) << v[i];
+  }
+  logit_pre_inverse_array(t.data(), alpha, y.data(), nt);
+  for (int64_t i = 0; i < nt; ++i) ASSERT_TRUE(same(y[i], logit_pre_inverse(t[i], alpha))) << t[i];
 }
 
 // ---- architecture: tensor names and shapes -----------------------------------------------------

@@ -125,10 +125,34 @@ struct ElementByElement {
   }
 };
 
-struct PreprocessFn : ElementByElement<PreprocessFn> {  // y = logit(α + (1 − 2α)·v/256)
+// forward_all / inverse_all through the elements idx[0..m) of contiguous array functions
+// fa(a, y, ld, count) and fi(b, x, count).
+template <class Fn>
+struct GatheredArrays {
+  void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld, DetTeam*) const {
+    const Fn& fn = static_cast<const Fn&>(*this);
+    std::vector<double> in(static_cast<size_t>(m)), out(static_cast<size_t>(m)), d(ld ? static_cast<size_t>(m) : 0);
+    for (int64_t j = 0; j < m; ++j) in[j] = a[idx[j]];
+    fn.forward_array(in.data(), out.data(), ld ? d.data() : nullptr, m);
+    for (int64_t j = 0; j < m; ++j) y[idx[j]] = out[j];
+    if (ld)
+      for (int64_t j = 0; j < m; ++j) ld[idx[j]] = d[j];
+  }
+  void inverse_all(const int64_t* idx, int64_t m, const double* b, double* x, DetTeam*) const {
+    const Fn& fn = static_cast<const Fn&>(*this);
+    std::vector<double> v(static_cast<size_t>(m));
+    for (int64_t j = 0; j < m; ++j) v[j] = b[idx[j]];
+    fn.inverse_array(v.data(), v.data(), m);
+    for (int64_t j = 0; j < m; ++j) x[idx[j]] = v[j];
+  }
+};
+
+struct PreprocessFn : GatheredArrays<PreprocessFn> {  // y = logit(α + (1 − 2α)·v/256)
   double alpha;
-  double forward(int64_t, double v, double* ld) const { return logit_pre_forward(v, alpha, ld); }
-  double inverse(int64_t, double y) const { return logit_pre_inverse(y, alpha); }
+  void forward_array(const double* v, double* y, double* ld, int64_t n) const {
+    logit_pre_forward_array(v, alpha, y, ld, n);
+  }
+  void inverse_array(const double* y, double* v, int64_t n) const { logit_pre_inverse_array(y, alpha, v, n); }
   double noise(double, double sigma) const { return sigma; }
 };
 
@@ -198,12 +222,11 @@ struct InverseOf {
   double noise(double, double sigma) const { return sigma; }
 };
 
-struct LogitFn : ElementByElement<LogitFn> {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
-  double forward(int64_t, double u, double* ld) const {
-    *ld = -(det_log(u) + det_log1p(-u));
-    return sigmoid_inverse(u);
+struct LogitFn : GatheredArrays<LogitFn> {  // t = logit(u) = σ⁻¹(u): log f'(u) = −log u − log(1 − u)
+  void forward_array(const double* u, double* t, double* ld, int64_t n) const {
+    sigmoid_inverse_array(u, t, ld, n);
   }
-  double inverse(int64_t, double t) const { return sigmoid_forward(t, nullptr); }
+  void inverse_array(const double* t, double* u, int64_t n) const { sigmoid_forward_array(t, u, nullptr, n); }
   // Near u = 0 or 1 the sigmoid bends on the scale of u(1 − u): keep the noise on ū below
   // 1/64 of that, or a ū within a few σ of an edge would cost tens of bits (seen at σ = 2^-14).
   double noise(double u, double sigma) const {

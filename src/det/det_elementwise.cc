@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "model/det_math.h"
 
@@ -116,6 +117,29 @@ __attribute__((always_inline)) inline Vd exp_lanes(const Vd& x) {
   return p * scale;
 }
 
+// det_log (model/det_math.cc) lane by lane for lanes holding normal, finite, positive values
+// (the caller selects 1.0 elsewhere): the same reduction to m ∈ (√2/2, √2], the same atanh
+// series and the same final sum.
+__attribute__((always_inline)) inline Vd log_lanes(const Vd& x) {
+  constexpr double kSqrt2 = 1.41421356237309504880;  // det_math.cc's constant
+  Vl b;
+  std::memcpy(&b, &x, sizeof b);
+  Vl e = ((b >> 52) & 0x7FF) - 1023;
+  const Vl mb = (b & 0x000FFFFFFFFFFFFFll) | 0x3FF0000000000000ll;
+  Vd m;
+  std::memcpy(&m, &mb, sizeof m);
+  const Vl big = m > splat(kSqrt2);
+  m = big ? m * 0.5 : m;
+  e = big ? e + 1 : e;
+  const Vd s = (m - 1.0) / (m + 1.0);
+  const Vd s2 = s * s;
+  Vd p = splat(1.0 / 25);
+  for (int j = 23; j >= 1; j -= 2) p = p * s2 + 1.0 / j;
+  const Vd lnm = splat(2.0) * s * p;
+  const Vd ed = __builtin_convertvector(e, Vd);
+  return ed * kDetLn2Hi + (ed * kDetLn2Lo + lnm);
+}
+
 // Lanes that the fast path does not cover (outside [kFastLo, kFastHi], or NaN).
 __attribute__((always_inline)) inline bool any_outside(const Vd& a) {
   bool out = false;
@@ -226,6 +250,61 @@ LBB_DET_CLONES void det_sigmoid_array(const double* x, double* y, int64_t n) {
     store(y + i, t < 0 ? e / d : one / d);
   }
   for (; i < n; ++i) y[i] = det_logistic_cdf(x[i]);
+}
+
+LBB_DET_CLONES void det_log_array(const double* x, double* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const Vd v = load(x + i);
+    // log_lanes covers normal, finite, positive lanes; det_log's special cases (NaN, ≤ 0,
+    // subnormal, +∞) go through the scalar function.
+    const auto normal = (v >= splat(2.2250738585072014e-308)) & (v <= splat(1.7976931348623157e308));
+    bool all = true;
+    for (int j = 0; j < kLanes; ++j) all &= normal[j] != 0;
+    if (!all) {
+      for (int j = 0; j < kLanes; ++j) y[i + j] = det_log(x[i + j]);
+      continue;
+    }
+    store(y + i, log_lanes(v));
+  }
+  for (; i < n; ++i) y[i] = det_log(x[i]);
+}
+
+void det_log1p_array(const double* x, double* y, int64_t n) {
+  // det_log1p: ln(u)·(x/(u − 1)) with u = 1 + x, after its special cases; the logarithms of u
+  // in one array pass. x may be y, so x[i] is read before y[i] is written.
+  constexpr int64_t kChunk = 256;
+  double u[kChunk], lu[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = n - i0 < kChunk ? n - i0 : kChunk;
+    for (int64_t j = 0; j < m; ++j) u[j] = 1.0 + x[i0 + j];
+    det_log_array(u, lu, m);
+    for (int64_t j = 0; j < m; ++j) {
+      const double v = x[i0 + j];
+      const bool special = v != v || v == std::numeric_limits<double>::infinity() || v <= -1.0 || u[j] == 1.0;
+      y[i0 + j] = special ? det_log1p(v) : lu[j] * (v / (u[j] - 1.0));
+    }
+  }
+}
+
+void det_tanh_array(const double* x, double* y, int64_t n) {
+  // det_tanh: r = −e/(2 + e) with e = det_expm1(−2|x|) (r = 1 for |x| > 22), odd; the
+  // exponentials in one array pass. x may be y.
+  constexpr int64_t kChunk = 256;
+  double e[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = n - i0 < kChunk ? n - i0 : kChunk;
+    for (int64_t j = 0; j < m; ++j) {
+      const double v = x[i0 + j];
+      e[j] = -2.0 * (v < 0 ? -v : v);
+    }
+    det_expm1_array(e, e, m);
+    for (int64_t j = 0; j < m; ++j) {
+      const double v = x[i0 + j];
+      const double r = (v < 0 ? -v : v) > 22.0 ? 1.0 : -e[j] / (2.0 + e[j]);
+      y[i0 + j] = v != v ? v : v < 0 ? -r : r;
+    }
+  }
 }
 
 // ---- float32 activations -----------------------------------------------------------------
@@ -434,16 +513,22 @@ namespace {
 struct InverseStart {
   double t, lo, hi, x;
 };
-InverseStart inverse_start(double y, const MixtureElement& p) {
+// The largest log-scale of the element's components.
+double max_log_scale(const MixtureElement& p) {
+  double log_s_max = p.log_s[0];
+  for (int i = 1; i < p.k; ++i) log_s_max = p.log_s[i] > log_s_max ? p.log_s[i] : log_s_max;
+  return log_s_max;
+}
+// s_max = det_exp(max_log_scale(p)).
+InverseStart inverse_start(double y, const MixtureElement& p, double s_max) {
   const int k = p.k;
   const double t = (y - p.b) * p.exp_neg_a;  // the value of g to reach
-  double mu_min = p.mu[0], mu_max = p.mu[0], log_s_max = p.log_s[0];
+  double mu_min = p.mu[0], mu_max = p.mu[0];
   for (int i = 1; i < k; ++i) {
     mu_min = p.mu[i] < mu_min ? p.mu[i] : mu_min;
     mu_max = p.mu[i] > mu_max ? p.mu[i] : mu_max;
-    log_s_max = p.log_s[i] > log_s_max ? p.log_s[i] : log_s_max;
   }
-  const double reach = ((t < 0 ? -t : t) + 1.0) * det_exp(log_s_max);
+  const double reach = ((t < 0 ? -t : t) + 1.0) * s_max;
   const double lo = mu_min - reach, hi = mu_max + reach;
   // Start: Σ_k π_k (μ_k + s_k t), the exact root when all components agree.
   double x = 0;
@@ -457,7 +542,7 @@ InverseStart inverse_start(double y, const MixtureElement& p) {
 double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
   const int k = p.k;
   if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
-  const InverseStart s = inverse_start(y, p);
+  const InverseStart s = inverse_start(y, p, det_exp(max_log_scale(p)));
   const double t = s.t;
   double lo = s.lo, hi = s.hi, x = s.x;
   double dx_old = hi - lo, dx = dx_old;
@@ -518,29 +603,6 @@ __attribute__((always_inline)) inline Vd exp_any(const Vd& a) {
   Vd e;
   for (int j = 0; j < kLanes; ++j) e[j] = det_exp(a[j]);
   return e;
-}
-
-// det_log (model/det_math.cc) lane by lane for lanes holding normal, finite, positive values
-// (the caller selects 1.0 elsewhere): the same reduction to m ∈ (√2/2, √2], the same atanh
-// series and the same final sum.
-__attribute__((always_inline)) inline Vd log_lanes(const Vd& x) {
-  constexpr double kSqrt2 = 1.41421356237309504880;  // det_math.cc's constant
-  Vl b;
-  std::memcpy(&b, &x, sizeof b);
-  Vl e = ((b >> 52) & 0x7FF) - 1023;
-  const Vl mb = (b & 0x000FFFFFFFFFFFFFll) | 0x3FF0000000000000ll;
-  Vd m;
-  std::memcpy(&m, &mb, sizeof m);
-  const Vl big = m > splat(kSqrt2);
-  m = big ? m * 0.5 : m;
-  e = big ? e + 1 : e;
-  const Vd s = (m - 1.0) / (m + 1.0);
-  const Vd s2 = s * s;
-  Vd p = splat(1.0 / 25);
-  for (int j = 23; j >= 1; j -= 2) p = p * s2 + 1.0 / j;
-  const Vd lnm = splat(2.0) * s * p;
-  const Vd ed = __builtin_convertvector(e, Vd);
-  return ed * kDetLn2Hi + (ed * kDetLn2Lo + lnm);
 }
 
 // One group of kLanes elements: their parameters gathered component by component.
@@ -638,12 +700,17 @@ LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t*
   int64_t elem[kLanes];  // the element in each lane (its result goes to xo[elem[j]])
   int evals[kLanes];
   int64_t next = 0;
+  // Each element's s_max, the exponentials in one array pass.
+  std::vector<double> s_max(static_cast<size_t>(m));
+  for (int64_t i = 0; i < m; ++i) s_max[static_cast<size_t>(i)] = max_log_scale(p.element(idx[i]));
+  det_exp_array(s_max.data(), s_max.data(), m);
   const auto refill = [&](int j) {
     // An empty lane keeps its last element's values (or the first element's): inactive, its
     // results are never stored.
-    const int64_t e = idx[next < m ? next : 0];
+    const int64_t i = next < m ? next : 0;
+    const int64_t e = idx[i];
     g.set_lane(p, j, e);
-    const InverseStart s = inverse_start(y[e], g.elem[j]);
+    const InverseStart s = inverse_start(y[e], g.elem[j], s_max[static_cast<size_t>(i)]);
     t[j] = s.t, lo[j] = s.lo, hi[j] = s.hi, x[j] = s.x;
     dx_old[j] = dx[j] = s.hi - s.lo;
     elem[j] = e, evals[j] = 0;
@@ -727,6 +794,29 @@ double logit_pre_forward(double v, double alpha, double* log_deriv) {
   return log_p - log_1mp;
 }
 
+void logit_pre_forward_array(const double* v, double alpha, double* y, double* log_deriv, int64_t n) {
+  const double scale = (1.0 - 2.0 * alpha) / 256.0;
+  const double log_scale = det_log(scale);
+  std::vector<double> log_p(static_cast<size_t>(n)), log_1mp(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const double p = alpha + scale * v[i];
+    log_p[static_cast<size_t>(i)] = p, log_1mp[static_cast<size_t>(i)] = -p;
+  }
+  det_log_array(log_p.data(), log_p.data(), n);
+  det_log1p_array(log_1mp.data(), log_1mp.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const double lp = log_p[static_cast<size_t>(i)], l1 = log_1mp[static_cast<size_t>(i)];
+    if (log_deriv) log_deriv[i] = log_scale - lp - l1;
+    y[i] = lp - l1;
+  }
+}
+
+void logit_pre_inverse_array(const double* y, double alpha, double* v, int64_t n) {
+  const double scale = (1.0 - 2.0 * alpha) / 256.0;
+  det_sigmoid_array(y, v, n);
+  for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - alpha) / scale;
+}
+
 double logit_pre_inverse(double y, double alpha) {
   const double scale = (1.0 - 2.0 * alpha) / 256.0;
   return (det_sigmoid(y) - alpha) / scale;
@@ -742,5 +832,31 @@ double sigmoid_forward(double t, double* log_deriv) {
 }
 
 double sigmoid_inverse(double u) { return det_log(u) - det_log1p(-u); }
+
+void sigmoid_forward_array(const double* t, double* u, double* log_deriv, int64_t n) {
+  if (log_deriv) {
+    std::vector<double> l(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) l[static_cast<size_t>(i)] = t[i] < 0 ? t[i] : -t[i];  // −|t|
+    det_exp_array(l.data(), l.data(), n);
+    det_log1p_array(l.data(), l.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double li = l[static_cast<size_t>(i)];
+      log_deriv[i] = ((t[i] < 0 ? t[i] : 0.0) - li) + ((t[i] > 0 ? -t[i] : 0.0) - li);
+    }
+  }
+  det_sigmoid_array(t, u, n);
+}
+
+void sigmoid_inverse_array(const double* u, double* t, double* log_deriv, int64_t n) {
+  std::vector<double> log_u(static_cast<size_t>(n)), log_1mu(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) log_1mu[static_cast<size_t>(i)] = -u[i];
+  det_log_array(u, log_u.data(), n);
+  det_log1p_array(log_1mu.data(), log_1mu.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const double lu = log_u[static_cast<size_t>(i)], l1 = log_1mu[static_cast<size_t>(i)];
+    if (log_deriv) log_deriv[i] = -(lu + l1);
+    t[i] = lu - l1;
+  }
+}
 
 }  // namespace lbb

@@ -28,6 +28,9 @@ void det_exp_array(const double* x, double* y, int64_t n);
 void det_expm1_array(const double* x, double* y, int64_t n);
 void det_elu_array(const double* x, double* y, int64_t n);
 void det_sigmoid_array(const double* x, double* y, int64_t n);
+void det_log_array(const double* x, double* y, int64_t n);
+void det_log1p_array(const double* x, double* y, int64_t n);
+void det_tanh_array(const double* x, double* y, int64_t n);
 
 // ---- float32 activations (DetActivations::kFloat32: float32 networks in files with
 // kFlagFloat32Activations) --------------------------------------------------------------------
@@ -111,9 +114,16 @@ inline double affine_inverse(double y, double exp_neg_ls, double shift) { return
 //   y = logit(p), p = α + (1 − 2α)·v/256;  log ∂y/∂v = log((1−2α)/256) − log p − log1p(−p).
 double logit_pre_forward(double v, double alpha, double* log_deriv);
 double logit_pre_inverse(double y, double alpha);  // (σ(y) − α)/((1 − 2α)/256)
+// Array forms, bit-identical to the scalar functions (v may equal y).
+void logit_pre_forward_array(const double* v, double alpha, double* y, double* log_deriv, int64_t n);
+void logit_pre_inverse_array(const double* y, double alpha, double* v, int64_t n);
 
 // ---- the dequantizer's final sigmoid:  u = σ(t),  log ∂u/∂t = log σ(t) + log σ(−t) ---------
 double sigmoid_forward(double t, double* log_deriv);
 double sigmoid_inverse(double u);  // log u − log1p(−u)
+// Array forms, bit-identical to the scalar functions; log_deriv (nullable) gets
+// log ∂u/∂t and log ∂t/∂u = −log u − log1p(−u) respectively. u may equal t.
+void sigmoid_forward_array(const double* t, double* u, double* log_deriv, int64_t n);
+void sigmoid_inverse_array(const double* u, double* t, double* log_deriv, int64_t n);
 
 }  // namespace lbb

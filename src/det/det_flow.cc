@@ -251,8 +251,9 @@ DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
   // The exponentials in array passes (det_exp_array: the same bits as det_exp), each from the
   // arguments `arg` holds at the time: −a, then l − max, then −log s.
   std::vector<double> arg(sz(cn * k));
+  det_tanh_array(out.data(), p.a.data(), cn);  // channel block 0
   for (int64_t e = 0; e < cn; ++e) {
-    const double a = scale[sz(e / n)] * det_tanh(raw(0, e));
+    const double a = scale[sz(e / n)] * p.a[sz(e)];
     p.a[sz(e)] = a;
     p.b[sz(e)] = raw(1, e);
     arg[sz(e)] = -a;
@@ -267,10 +268,15 @@ DetMixtureParams DetCoupling::mixture_params(const double* x, const double* ctx,
     for (int i = 0; i < k; ++i) arg[sz(e * k + i)] = raw(2 + i, e) - m;
   }
   det_exp_array(arg.data(), ex.data(), cn * k);
+  std::vector<double> log_sum(sz(cn));
   for (int64_t e = 0; e < cn; ++e) {
     double s = 0;
     for (int i = 0; i < k; ++i) s += ex[sz(e * k + i)];
-    const double ls = det_log(s);
+    log_sum[sz(e)] = s;
+  }
+  det_log_array(log_sum.data(), log_sum.data(), cn);
+  for (int64_t e = 0; e < cn; ++e) {
+    const double ls = log_sum[sz(e)];
     for (int i = 0; i < k; ++i) {
       const size_t q = sz(e * k + i);
       p.log_pi[q] = arg[q] - ls;
@@ -292,13 +298,15 @@ DetAffineParams DetCoupling::affine_params(const double* x, const double* ctx, D
   DetAffineParams p;
   p.n = cn;
   p.log_scale.resize(sz(cn)), p.shift.resize(sz(cn)), p.exp_ls.resize(sz(cn)), p.exp_neg_ls.resize(sz(cn));
+  det_tanh_array(out.data(), p.log_scale.data(), cn);
   for (int64_t e = 0; e < cn; ++e) {
-    const double ls = scale[sz(e / n)] * det_tanh(out[sz(e)]);
+    const double ls = scale[sz(e / n)] * p.log_scale[sz(e)];
     p.log_scale[sz(e)] = ls;
     p.shift[sz(e)] = out[sz(cn + e)];
-    p.exp_ls[sz(e)] = det_exp(ls);
-    p.exp_neg_ls[sz(e)] = det_exp(-ls);
+    p.exp_neg_ls[sz(e)] = -ls;
   }
+  det_exp_array(p.log_scale.data(), p.exp_ls.data(), cn);
+  det_exp_array(p.exp_neg_ls.data(), p.exp_neg_ls.data(), cn);
   return p;
 }
 
@@ -485,12 +493,10 @@ double DetDequantizer::transform(const double* eps, const double* ctx, double* u
     logdet += c.forward(a, ctx, b, scratch);
     std::swap(a, b);
   }
+  double* ld = scratch.take<double>(sz(d));
+  sigmoid_forward_array(a, u, ld, d);
   double sig_ld = 0;
-  for (int64_t i = 0; i < d; ++i) {
-    double ld = 0;
-    u[i] = sigmoid_forward(a[i], &ld);
-    sig_ld += ld;
-  }
+  for (int64_t i = 0; i < d; ++i) sig_ld += ld[i];
   return normal_log_prob(eps, d) - logdet - sig_ld;
 }
 
@@ -500,7 +506,7 @@ double DetDequantizer::inverse(const double* u, const double* ctx, double* eps,
   const int64_t d = shape.size();
   double* a = scratch.take<double>(sz(d));
   double* b = scratch.take<double>(sz(d));
-  for (int64_t i = 0; i < d; ++i) a[i] = sigmoid_inverse(u[i]);
+  sigmoid_inverse_array(u, a, nullptr, d);
   for (size_t i = couplings.size(); i-- > 0;) {
     couplings[i].inverse(a, ctx, b, scratch);
     std::swap(a, b);
@@ -612,17 +618,15 @@ void DetFlowModel::from_base(const double* base, double* image) const {
 }
 
 double DetFlowModel::preprocess(const double* v, double* y) const {
+  std::vector<double> ld(sz(base_.size()));
+  logit_pre_forward_array(v, config_.logit_alpha, y, ld.data(), base_.size());
   double sum = 0;
-  for (int64_t i = 0; i < base_.size(); ++i) {
-    double ld = 0;
-    y[i] = logit_pre_forward(v[i], config_.logit_alpha, &ld);
-    sum += ld;
-  }
+  for (double l : ld) sum += l;
   return sum;
 }
 
 void DetFlowModel::postprocess(const double* y, double* v) const {
-  for (int64_t i = 0; i < base_.size(); ++i) v[i] = logit_pre_inverse(y[i], config_.logit_alpha);
+  logit_pre_inverse_array(y, config_.logit_alpha, v, base_.size());
 }
 
 double DetFlowModel::flow_forward(const double* y, double* z, DetScratch& scratch) const {
