@@ -4,6 +4,7 @@
 //   - from_bytes either throws MessageFormatError or yields a message that re-serialises to the
 //     same bytes;
 //   - undoing every operation in reverse restores the message bit for bit (contracts M2, M3);
+//   - so does rolling back the trial the whole sequence ran in (M6);
 //   - a popped symbol is inside its model's range.
 #include <cstdint>
 #include <cstdlib>
@@ -109,6 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   in.p += msg_len;
   in.n -= msg_len;
   const Message initial = m;
+  m.begin_trial();
 
   std::vector<Op> ops;
   for (int count = 0; count < 48 && in.n > 0; ++count) {
@@ -163,6 +165,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     ops.push_back(std::move(op));
   }
+
+  Message taken_back = m;
+  taken_back.rollback();
+  check(taken_back == initial && taken_back.max_borrowed() == initial.max_borrowed());
+  m.commit();
 
   // Undo everything in reverse: the message must come back exactly.
   for (size_t i = ops.size(); i-- > 0;) {

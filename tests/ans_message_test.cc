@@ -127,6 +127,63 @@ TEST(AnsMessage, BorrowingIsDefinedAndReversible) {
   EXPECT_EQ(m.to_bytes(), m0.to_bytes());
 }
 
+// A random interval holding the current slot (what a bits-back pop takes).
+Sym slot_interval(const Message& m, std::mt19937_64& rng) {
+  const uint64_t freq = (rng() >> (1 + rng() % 40)) + 1;
+  const uint64_t slot = m.peek();
+  const uint64_t start = slot - std::min<uint64_t>(slot, rng() % freq);
+  return Sym{start, std::min(freq, ans::kTotal - start)};
+}
+
+TEST(AnsMessage, TrialRollbackRestoresExactly) {
+  // (M6) Trials that pop below their starting depth (down to borrowing from the aux stack) and
+  // push more than they popped are taken back exactly; committed ones stay.
+  std::mt19937_64 rng(6);
+  for (int round = 0; round < 200; ++round) {
+    Message m;
+    const int before = static_cast<int>(rng() % 300);
+    for (const Sym& s : random_intervals(static_cast<size_t>(before), rng())) m.push(s.start, s.freq);
+    for (int i = 0; i < round % 5; ++i) pop_known(m, slot_interval(m, rng));  // may borrow
+    const Message m0 = m;
+    const uint64_t max0 = m.max_borrowed();
+    m.begin_trial();
+    const int ops = static_cast<int>(rng() % 2000);
+    for (int i = 0; i < ops; ++i) {
+      if (rng() % 3 == 0) {
+        const Sym s = random_intervals(1, rng())[0];
+        m.push(s.start, s.freq);
+      } else {
+        pop_known(m, slot_interval(m, rng));
+      }
+    }
+    const Message tried = m;
+    if (round % 4 == 0) {
+      m.commit();
+      EXPECT_EQ(m, tried);
+      continue;
+    }
+    m.rollback();
+    ASSERT_EQ(m, m0) << "round " << round;
+    EXPECT_EQ(m.to_bytes(), m0.to_bytes());
+    EXPECT_EQ(m.max_borrowed(), max0);
+    // The message goes on as if the trial had never run, and can run the next trial.
+    m.begin_trial();
+    m.push(1, 2);
+    m.rollback();
+    EXPECT_EQ(m, m0);
+  }
+}
+
+TEST(AnsMessage, TrialsAreNotNested) {
+  Message m;
+  EXPECT_THROW(m.rollback(), std::logic_error);
+  EXPECT_THROW(m.commit(), std::logic_error);
+  m.begin_trial();
+  EXPECT_THROW(m.begin_trial(), std::logic_error);
+  m.commit();
+  EXPECT_THROW(m.commit(), std::logic_error);
+}
+
 TEST(AnsMessage, BorrowedWordsLookRandom) {
   // Aux words are pseudo-random, so a pop from an exhausted message is not stuck at slot 0.
   int high = 0;

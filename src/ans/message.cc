@@ -60,6 +60,34 @@ ans::Word Message::borrow_word() {
   return ans::aux_word(borrowed_);
 }
 
+void Message::begin_trial() {
+  if (in_trial_) throw std::logic_error("Message::begin_trial: a trial is already running");
+  in_trial_ = true;
+  trial_depth_ = words_.size();
+  trial_lost_.clear();
+  trial_head_ = head_;
+  trial_borrowed_ = borrowed_;
+  trial_max_borrowed_ = max_borrowed_;
+}
+
+void Message::rollback() {
+  if (!in_trial_) throw std::logic_error("Message::rollback: no trial is running");
+  // The stack never went below trial_depth_ since, so the words there are the original ones.
+  words_.resize(trial_depth_);
+  words_.insert(words_.end(), trial_lost_.rbegin(), trial_lost_.rend());
+  head_ = trial_head_;
+  borrowed_ = trial_borrowed_;
+  max_borrowed_ = trial_max_borrowed_;
+  commit();
+}
+
+void Message::commit() {
+  if (!in_trial_) throw std::logic_error("Message::commit: no trial is running");
+  in_trial_ = false;
+  trial_depth_ = 0;
+  trial_lost_.clear();
+}
+
 void Message::throw_bad_push(uint64_t start, uint64_t freq) {
   std::ostringstream os;
   os << "Message::push: invalid interval start=" << start << " freq=" << freq

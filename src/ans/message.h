@@ -86,6 +86,11 @@ inline Word aux_word(uint64_t depth) {
 //       bits_after − bits_before.
 //  (M5) from_bytes(to_bytes(m)) == m; from_bytes throws MessageFormatError on any input that
 //       is not the output of to_bytes (wrong length, tag, head out of range, bad checksum).
+//  (M6) Trials: after begin_trial(), any pushes and pops followed by rollback() leave the message
+//       exactly as it was at begin_trial() (operator==, to_bytes, max_borrowed); commit() keeps
+//       them.  A trial costs one word of memory per word it pops from below its starting depth.
+//       One trial at a time: begin_trial() during a trial, or rollback()/commit() outside one,
+//       throws std::logic_error.
 class Message {
  public:
   // The initial message: head = 2^95 + (fixed pseudo-random 95 bits), no words, nothing borrowed.
@@ -121,6 +126,11 @@ class Message {
     while (head_ < ans::kLower) head_ = (head_ << ans::kWordBits) | pop_word();
   }
 
+  // --- trials (M6): try a coding and take it back if it is not wanted ---
+  void begin_trial();
+  void rollback();
+  void commit();
+
   // --- inspection ---
   double bits() const;                       // (M4)
   size_t words() const { return words_.size(); }
@@ -154,6 +164,10 @@ class Message {
     if (!words_.empty()) {
       const ans::Word w = words_.back();
       words_.pop_back();
+      if (words_.size() < trial_depth_) {  // (M6) a word the trial found on the stack
+        trial_lost_.push_back(w);
+        trial_depth_ = words_.size();
+      }
       return w;
     }
     return borrow_word();
@@ -166,6 +180,15 @@ class Message {
   std::vector<ans::Word> words_;  // the stack, bottom first; top = back()
   uint64_t borrowed_ = 0;         // aux words currently borrowed from below the bottom (M3)
   uint64_t max_borrowed_ = 0;     // invariant: max_borrowed_ ≥ borrowed_ (high-water mark)
+
+  // The trial (M6).  Words below trial_depth_ are those the stack held at begin_trial(); the
+  // words at trial_depth_ and up to the starting depth were popped, and trial_lost_ holds them
+  // top first.  Outside a trial trial_depth_ = 0, so pop_word records nothing.
+  bool in_trial_ = false;
+  size_t trial_depth_ = 0;
+  std::vector<ans::Word> trial_lost_;
+  u128 trial_head_ = 0;
+  uint64_t trial_borrowed_ = 0, trial_max_borrowed_ = 0;
 };
 
 // CRC-32C (Castagnoli), used by the serialised forms.

@@ -734,7 +734,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   DetFlowModel::parallel_images(streams, resolve_threads(opt.threads), [&](int64_t s, DetScratch& scratch) {
     Message m;
     const double bits0 = m.bits();
-    std::vector<uint8_t> buf, undo;
+    std::vector<uint8_t> buf;
     std::vector<double> u;
     CompressReport& r = per[s];
     const CarriedCodes carried_codes = code_carried(tiles, coded, first[s], first[s + 1], true);
@@ -751,18 +751,14 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
       double tile_bits = direct_bits;
       const double before = m.bits();
       // The flow, once the message can lend what it pops first (DESIGN.md §6); kept only if
-      // it borrowed nothing and beat the direct coders.  While the message is short (when it
-      // may borrow) the trial runs on a copy; later in place, undone by decoding if rejected.
+      // it borrowed nothing and beat the direct coders, else the trial is rolled back (M6).
       if (fc && before - bits0 >= 0.5 * k * static_cast<double>(buf.size())) {
-        const bool on_copy = before - bits0 < 4 * k * static_cast<double>(buf.size());
-        Message copy;
-        if (on_copy) copy = m;
-        Message& target = on_copy ? copy : m;
-        const uint64_t borrowed = target.max_borrowed();
-        coder.encode(target, buf.data(), scratch, &u);
-        const double flow_bits = target.bits() - before + model_bits(mode_model(true), 0);
-        if (target.max_borrowed() == borrowed && (flow_bits < direct_bits || opt.prefer_flow)) {
-          if (on_copy) m = std::move(copy);
+        const uint64_t borrowed = m.max_borrowed();
+        m.begin_trial();
+        coder.encode(m, buf.data(), scratch, &u);
+        const double flow_bits = m.bits() - before + model_bits(mode_model(true), 0);
+        if (m.max_borrowed() == borrowed && (flow_bits < direct_bits || opt.prefer_flow)) {
+          m.commit();
           mode = TileMode::kFlow;
           tile_bits = flow_bits;
           r.flow_net_bits += flow_bits;
@@ -772,10 +768,8 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
             r.flow_theoretical_bits += bound;
             r.theoretical_bits += bound;
           }
-        } else if (!on_copy) {
-          undo.resize(buf.size());
-          coder.decode(m, undo.data(), scratch);
-          if (undo != buf) throw std::logic_error("compress_items: flow coder did not invert");
+        } else {
+          m.rollback();
         }
       }
       if (mode == TileMode::kAdaptive && carried_tile) {
