@@ -125,8 +125,9 @@ struct ElementByElement {
   }
 };
 
-// forward_all / inverse_all through the elements idx[0..m) of contiguous array functions
-// fa(a, y, ld, count) and fi(b, x, count).
+// forward_all / inverse_all for transforms with array forms Fn::forward_array(a, y, ld, count)
+// and Fn::inverse_array(b, x, count) (ld nullable; x may be b): the elements idx[0..m) are
+// gathered, transformed and scattered back.
 template <class Fn>
 struct GatheredArrays {
   void forward_all(const int64_t* idx, int64_t m, const double* a, double* y, double* ld, DetTeam*) const {

@@ -303,7 +303,7 @@ DetAffineParams DetCoupling::affine_params(const double* x, const double* ctx, D
     const double ls = scale[sz(e / n)] * p.log_scale[sz(e)];
     p.log_scale[sz(e)] = ls;
     p.shift[sz(e)] = out[sz(cn + e)];
-    p.exp_neg_ls[sz(e)] = -ls;
+    p.exp_neg_ls[sz(e)] = -ls;  // the argument, until the array pass below
   }
   det_exp_array(p.log_scale.data(), p.exp_ls.data(), cn);
   det_exp_array(p.exp_neg_ls.data(), p.exp_neg_ls.data(), cn);
