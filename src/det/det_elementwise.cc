@@ -794,16 +794,22 @@ double logit_pre_forward(double v, double alpha, double* log_deriv) {
   return log_p - log_1mp;
 }
 
+namespace {
+// log_p[i] = det_log(p[i]) and log_1mp[i] = det_log1p(−p[i]) for i < n, in array passes (the
+// logit's two logarithms). log_p may be p.
+void logit_logs(const double* p, double* log_p, double* log_1mp, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) log_1mp[i] = -p[i];
+  det_log_array(p, log_p, n);
+  det_log1p_array(log_1mp, log_1mp, n);
+}
+}  // namespace
+
 void logit_pre_forward_array(const double* v, double alpha, double* y, double* log_deriv, int64_t n) {
   const double scale = (1.0 - 2.0 * alpha) / 256.0;
   const double log_scale = det_log(scale);
   std::vector<double> log_p(static_cast<size_t>(n)), log_1mp(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const double p = alpha + scale * v[i];
-    log_p[static_cast<size_t>(i)] = p, log_1mp[static_cast<size_t>(i)] = -p;
-  }
-  det_log_array(log_p.data(), log_p.data(), n);
-  det_log1p_array(log_1mp.data(), log_1mp.data(), n);
+  for (int64_t i = 0; i < n; ++i) log_p[static_cast<size_t>(i)] = alpha + scale * v[i];  // p
+  logit_logs(log_p.data(), log_p.data(), log_1mp.data(), n);
   for (int64_t i = 0; i < n; ++i) {
     const double lp = log_p[static_cast<size_t>(i)], l1 = log_1mp[static_cast<size_t>(i)];
     if (log_deriv) log_deriv[i] = log_scale - lp - l1;
@@ -849,9 +855,7 @@ void sigmoid_forward_array(const double* t, double* u, double* log_deriv, int64_
 
 void sigmoid_inverse_array(const double* u, double* t, double* log_deriv, int64_t n) {
   std::vector<double> log_u(static_cast<size_t>(n)), log_1mu(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) log_1mu[static_cast<size_t>(i)] = -u[i];
-  det_log_array(u, log_u.data(), n);
-  det_log1p_array(log_1mu.data(), log_1mu.data(), n);
+  logit_logs(u, log_u.data(), log_1mu.data(), n);
   for (int64_t i = 0; i < n; ++i) {
     const double lu = log_u[static_cast<size_t>(i)], l1 = log_1mu[static_cast<size_t>(i)];
     if (log_deriv) log_deriv[i] = -(lu + l1);
