@@ -1,12 +1,13 @@
 // Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
 // change) that would break old files fails here. One file per container version this build
-// reads (golden_v3.lbb and golden_v4.lbb: versions 3 and 4, written by the builds that wrote
-// them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
+// reads (golden_v3.lbb, golden_v4.lbb and golden_v5.lbb: versions 3 to 5, written by the builds
+// that wrote them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
 // file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "coding/compression.h"
 #include "io/file_bytes.h"
@@ -21,6 +22,9 @@ const char* kImages = "tests/data/golden_images.idx";
 const char* kFile = "tests/data/golden.lbb";
 const char* kFileV3 = "tests/data/golden_v3.lbb";
 const char* kFileV4 = "tests/data/golden_v4.lbb";
+const char* kFileV5 = "tests/data/golden_v5.lbb";
+// Version 5 as lbb compress wrote it by default (float32 networks and activations).
+const char* kFileV5F32 = "tests/data/golden_v5_f32_activations.lbb";
 // The same images with the flow's networks in float32 (kFlagFloat32Networks), and with their
 // activations in float32 too (kFlagFloat32Activations, as lbb compress writes by default);
 // written by LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test.
@@ -80,9 +84,10 @@ TEST(GoldenFile, DecodesToTheCommittedImages) {
   if (std::getenv("LBB_WRITE_GOLDEN")) write_golden();
   CodingModel model = load_coding_model(kModel);
   const std::vector<ImageItem> expected = golden_items();
-  for (const char* file : {kFileV3, kFileV4, kFile}) {
+  const std::pair<const char*, int> files[] = {{kFileV3, 3}, {kFileV4, 4}, {kFileV5, 5}, {kFileV5F32, 5}, {kFile, kContainerVersion}};
+  for (const auto& [file, version] : files) {
     const Container c = read_container(file);
-    EXPECT_EQ(c.header.version, file == kFile ? kContainerVersion : file == kFileV4 ? 4 : 3) << file;
+    EXPECT_EQ(c.header.version, version) << file;
     for (int threads : {1, 2}) {
       const std::vector<ImageItem> out = decompress_items(model, c, threads, file);
       ASSERT_EQ(out.size(), expected.size()) << file;

@@ -213,6 +213,13 @@ bool decodes_forward(uint8_t version) { return version >= 4; }
 // How the networks accumulate products (det_tensor.h): fused multiply-adds from version 5.
 DetProducts products_of(uint8_t version) { return version >= 5 ? DetProducts::kFused : DetProducts::kSeparate; }
 
+// The flow coder's arithmetic of a version: fused products from 5, actnorms coded together with
+// the 1×1 convolutions after them from 6 (CodingParams).
+void set_version_arithmetic(CodingParams* params, uint8_t version) {
+  params->products = products_of(version);
+  params->fold_actnorm = version >= 6;
+}
+
 // The samples of `image` around tile `ti` (global index) that the decoder of a stream
 // starting at tile `first` has when it reaches the tile (version 4).
 TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, uint64_t first) {
@@ -675,7 +682,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   for (const ImageItem& item : items) check_item(item);
   Container c;
   CodingParams coding = opt.coding;  // the arithmetic of the version written
-  coding.products = products_of(c.header.version);
+  set_version_arithmetic(&coding, c.header.version);
   if (opt.float32_activations && !opt.float32_networks)
     throw std::invalid_argument("compress_items: float32 activations need float32 networks");
   coding.activations = opt.float32_activations ? DetActivations::kFloat32 : DetActivations::kDouble;
@@ -838,7 +845,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   CodingParams params;
   params.precision_bits = c.header.precision_bits;
   params.sigma = c.header.sigma;
-  params.products = products_of(c.header.version);
+  set_version_arithmetic(&params, c.header.version);
   params.activations =
       c.header.flags & kFlagFloat32Activations ? DetActivations::kFloat32 : DetActivations::kDouble;
   std::unique_ptr<FlowCoder> coder;

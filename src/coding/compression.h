@@ -17,7 +17,8 @@
 // and then its TileMode is pushed (so the decoder pops it first). The encoder pushes each
 // stream's tiles last tile first, so that decoding runs first tile first (version 3: the other
 // way round) and ends on the initial message. Version 5 evaluates the flow's convolutions
-// with fused multiply-adds (CodingParams::products), versions 3 and 4 with separate roundings.
+// with fused multiply-adds (CodingParams::products), versions 3 and 4 with separate roundings;
+// version 6 codes each actnorm together with the 1×1 convolution after it (CodingParams::fold_actnorm).
 #pragma once
 
 #include <cstdint>

@@ -257,6 +257,41 @@ std::vector<double> dequantizer_context(const DetDequantizer& q, const std::vect
   return q.context(centered.data(), s);
 }
 
+// ---- 1×1 convolutions (Algorithm 3.1 on each pixel's C×C block) ---------------------------------
+// y = W·a at every pixel p, where a = x, or a = (x + bias)·scale when an actnorm is folded in
+// (container version ≥ 6). The pair is one linear map J = W·diag(scale) per pixel, coded as
+//   encode: ȳ ← pop N(W a(x̄), σ² W Wᵀ);   push x̄ with N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
+// i.e. the noise of Algorithm 3.1 placed on a, so the Cholesky factor of σ² W Wᵀ stays one per
+// layer; net cost −log|det W| − Σ logs per pixel, as the two layers coded apart (eq. 3.23).
+
+// mean[o] = Σ_i W[o][i]·a_i(x) at pixel p (i ascending).
+void conv_mean(const DetInv1x1& l, const DetActNorm* an, const double* x, int64_t p, int64_t plane,
+               double* in, double* mean) {
+  const int64_t c = l.c;
+  for (int64_t i = 0; i < c; ++i) {
+    const int64_t e = i * plane + p;
+    in[i] = an ? (x[e] + an->bias[e]) * an->scale[e] : x[e];
+  }
+  for (int64_t o = 0; o < c; ++o) {
+    double acc = 0;
+    for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * in[i];
+    mean[o] = acc;
+  }
+}
+
+// back[i] = a_i⁻¹((W⁻¹ y)_i) at pixel p (o ascending) and the x-side noise σ / scale_i.
+void conv_back(const DetInv1x1& l, const DetActNorm* an, const double* y, int64_t p, int64_t plane, double sigma,
+               double* back, double* noise) {
+  const int64_t c = l.c;
+  for (int64_t i = 0; i < c; ++i) {
+    double acc = 0;
+    for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * y[o * plane + p];
+    const int64_t e = i * plane + p;
+    back[i] = an ? acc * an->inv_scale[e] - an->bias[e] : acc;
+    noise[i] = an ? sigma * an->inv_scale[e] : sigma;
+  }
+}
+
 void push_standard_normal(DetScratch& s, Message& m, const double* z, int64_t n, const GridSpec& g) {
   count_codings(s, n);
   for (int64_t i = n; i-- > 0;) push_windowed_gaussian(m, g.index_of(z[i]), 0.0, 1.0, g);
@@ -280,7 +315,9 @@ FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(mo
   noise_grid_ = GridSpec{0.0, k, uint64_t{1} << k};
   latent_grid_ = GridSpec{-det_pow2(kLatentRangeBits), k, uint64_t{1} << (kLatentRangeBits + 1 + k)};
   // Algorithm 3.1 on C×C blocks: y ~ N(W x, σ² W Wᵀ) with the Cholesky factor of σ² W Wᵀ.
-  for (const DetLayer& layer : model.layers()) {
+  const auto& layers = model.layers();
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const DetLayer& layer = layers[li];
     Inv1x1Factor f;
     if (layer.kind == DetLayerKind::kInv1x1) {
       const DetInv1x1& l = *layer.inv1x1;
@@ -289,9 +326,16 @@ FlowCoder::FlowCoder(const DetFlowModel& model, CodingParams params) : model_(mo
       scaled_gram(l.weight.data(), l.c, params.sigma, gram.data());
       if (!cholesky_lower(gram.data(), l.c, f.lower.data()))
         throw std::invalid_argument(layer.name + ": 1x1 convolution is numerically singular");
+      if (params.fold_actnorm && li > 0 && layers[li - 1].kind == DetLayerKind::kActNorm &&
+          layers[li - 1].out.size() == layer.in.size())
+        f.folded = layers[li - 1].actnorm.get();
     }
     inv1x1_.push_back(std::move(f));
   }
+}
+
+bool FlowCoder::folded_into_next(size_t li) const {
+  return li + 1 < inv1x1_.size() && inv1x1_[li + 1].folded != nullptr;
 }
 
 // ---- dequantization (Algorithm 3.4) ------------------------------------------------------------
@@ -365,6 +409,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
   const auto& layers = model_.layers();
   for (size_t li = 0; li < layers.size(); ++li) {
     const DetLayer& layer = layers[li];
+    if (folded_into_next(li)) continue;  // coded by the 1×1 convolution after it
     const int64_t n = layer.in.size();
     next.resize(layer.out.size());
     switch (layer.kind) {
@@ -379,29 +424,23 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
         });
         break;
       }
-      case DetLayerKind::kInv1x1: {  // Algorithm 3.1 on each pixel's C×C block
+      case DetLayerKind::kInv1x1: {  // Algorithm 3.1 on each pixel's C×C block (conv_mean)
         // Pop every pixel's y, then push every pixel's x (see encode_elementwise).
         const DetInv1x1& l = *layer.inv1x1;
+        const DetActNorm* an = inv1x1_[li].folded;
         const int64_t c = l.c, plane = layer.in.plane();
         count_codings(s, 2 * c * plane);
-        std::vector<double> mean(c), back(c), work(c);
+        std::vector<double> in(c), mean(c), back(c), noise(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = 0; p < plane; ++p) {  // y ← pop N(W x̄, σ² W Wᵀ)
-          for (int64_t o = 0; o < c; ++o) {
-            double acc = 0;
-            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * cur[i * plane + p];
-            mean[o] = acc;
-          }
+        for (int64_t p = 0; p < plane; ++p) {  // y ← pop N(W a(x̄), σ² W Wᵀ)
+          conv_mean(l, an, cur.data(), p, plane, in.data(), mean.data());
           pop_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
           for (int64_t o = 0; o < c; ++o) next[o * plane + p] = lat.value(iy[o]);
         }
-        for (int64_t p = 0; p < plane; ++p) {  // push x̄ with N(W⁻¹ ȳ, σ² I)
-          for (int64_t i = 0; i < c; ++i) {
-            double acc = 0;
-            for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * next[o * plane + p];
-            back[i] = acc;
-          }
-          for (int64_t i = c; i-- > 0;) push_windowed_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], sigma, lat);
+        for (int64_t p = 0; p < plane; ++p) {  // push x̄ with N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
+          conv_back(l, an, next.data(), p, plane, sigma, back.data(), noise.data());
+          for (int64_t i = c; i-- > 0;)
+            push_windowed_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], noise[i], lat);
         }
         break;
       }
@@ -437,6 +476,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
   pop_standard_normal(s, m, cur.data(), last.size(), lat);
   for (size_t li = layers.size(); li-- > 0;) {
     const DetLayer& layer = layers[li];
+    if (folded_into_next(li)) continue;  // decoded with the 1×1 convolution after it
     const int64_t n = layer.in.size();
     prev.assign(n, 0.0);
     switch (layer.kind) {
@@ -453,25 +493,19 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
       }
       case DetLayerKind::kInv1x1: {
         const DetInv1x1& l = *layer.inv1x1;
+        const DetActNorm* an = inv1x1_[li].folded;
         const int64_t c = l.c, plane = layer.in.plane();
         count_codings(s, 2 * c * plane);
-        std::vector<double> mean(c), back(c), work(c);
+        std::vector<double> in(c), mean(c), back(c), noise(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = plane; p-- > 0;) {  // x̄ ← pop N(W⁻¹ ȳ, σ² I)
-          for (int64_t i = 0; i < c; ++i) {
-            double acc = 0;
-            for (int64_t o = 0; o < c; ++o) acc += l.weight_inv[i * c + o] * cur[o * plane + p];
-            back[i] = acc;
-          }
-          for (int64_t i = 0; i < c; ++i) prev[i * plane + p] = lat.value(pop_windowed_gaussian(m, back[i], sigma, lat));
+        for (int64_t p = plane; p-- > 0;) {  // x̄ ← pop N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
+          conv_back(l, an, cur.data(), p, plane, sigma, back.data(), noise.data());
+          for (int64_t i = 0; i < c; ++i)
+            prev[i * plane + p] = lat.value(pop_windowed_gaussian(m, back[i], noise[i], lat));
         }
-        for (int64_t p = plane; p-- > 0;) {  // push ȳ with N(W x̄, σ² W Wᵀ)
-          for (int64_t o = 0; o < c; ++o) {
-            double acc = 0;
-            for (int64_t i = 0; i < c; ++i) acc += l.weight[o * c + i] * prev[i * plane + p];
-            mean[o] = acc;
-            iy[o] = lat.index_of(cur[o * plane + p]);
-          }
+        for (int64_t p = plane; p-- > 0;) {  // push ȳ with N(W a(x̄), σ² W Wᵀ)
+          conv_mean(l, an, prev.data(), p, plane, in.data(), mean.data());
+          for (int64_t o = 0; o < c; ++o) iy[o] = lat.index_of(cur[o * plane + p]);
           push_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
         }
         break;

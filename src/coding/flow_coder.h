@@ -12,7 +12,8 @@
 //      each coupling of q and the final sigmoid, elementwise local bits-back);
 //   2. push x̄ = x° + ū through the main flow, layer by layer: the logit preprocessing,
 //      actnorm and couplings elementwise (Algorithm 3.3), each 1×1 convolution on C×C
-//      blocks (Algorithm 3.1), squeezes as permutations, each factor-out pushing x2 with
+//      blocks (Algorithm 3.1) — together with the actnorm before it, as one linear map,
+//      since container version 6 — squeezes as permutations, each factor-out pushing x2 with
 //      its learned prior N(μ(x1), σ(x1)²); finally push z with N(0, I).
 // Decoding is the exact mirror image in reverse order. For an elementwise y = f(x):
 //   encode: ȳ ← pop N(f(x̄), (σ f'(x̄))²);   push x̄ with N(f⁻¹(ȳ), σ²)
@@ -36,6 +37,9 @@ struct CodingParams {
   DetProducts products = DetProducts::kFused;
   // Where float32 networks evaluate their activations (container flag kFlagFloat32Activations).
   DetActivations activations = DetActivations::kDouble;
+  // Container version ≥ 6: each actnorm that precedes a 1×1 convolution is coded together
+  // with it, as one linear map per pixel (FlowCoder::encode_main); before, elementwise.
+  bool fold_actnorm = true;
 };
 
 class FlowCoder {
@@ -70,7 +74,10 @@ class FlowCoder {
  private:
   struct Inv1x1Factor {
     std::vector<double> lower;  // Cholesky factor of σ²·W·Wᵀ, row-major C×C
+    const DetActNorm* folded = nullptr;  // the actnorm coded with this convolution, if any
   };
+  // Whether layer li is an actnorm coded by the 1×1 convolution after it (fold_actnorm).
+  bool folded_into_next(size_t li) const;
   void encode_main(Message& m, std::vector<double> v, DetScratch& s) const;
   std::vector<double> decode_main(Message& m, DetScratch& s) const;
 
