@@ -213,11 +213,13 @@ bool decodes_forward(uint8_t version) { return version >= 4; }
 // How the networks accumulate products (det_tensor.h): fused multiply-adds from version 5.
 DetProducts products_of(uint8_t version) { return version >= 5 ? DetProducts::kFused : DetProducts::kSeparate; }
 
-// The flow coder's arithmetic of a version: fused products from 5, actnorms coded together with
-// the 1×1 convolutions after them from 6 (CodingParams).
+// The flow coder's arithmetic of a version: fused products from 5; from 6, actnorms coded
+// together with the 1×1 convolutions after them and mixture inverses stopped after a small
+// Newton step (CodingParams).
 void set_version_arithmetic(CodingParams* params, uint8_t version) {
   params->products = products_of(version);
   params->fold_actnorm = version >= 6;
+  params->inverse_newton_stop = version >= 6 ? kMixtureInverseNewtonStop : 0.0;
 }
 
 // The samples of `image` around tile `ti` (global index) that the decoder of a stream

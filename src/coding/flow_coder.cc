@@ -169,8 +169,9 @@ struct ActNormFn : ElementByElement<ActNormFn> {  // y = (x + bias)·e^{logs}
 
 struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
   const DetMixtureParams& p;
+  double newton_stop;  // CodingParams::inverse_newton_stop
   double forward(int64_t i, double x, double* ld) const { return mixture_forward(x, p.element(i), ld); }
-  double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i)); }
+  double inverse(int64_t i, double y) const { return mixture_inverse(y, p.element(i), nullptr, newton_stop); }
   // In ranges of elements on the team (each element's result is computed alone).
   void forward_all(const int64_t* idx, int64_t m, const double* x, double* y, double* ld, DetTeam* team) const {
     det_parallel_ranges(team, m, 16, 64, [&](int64_t b, int64_t e) {
@@ -179,7 +180,7 @@ struct MixtureFn {  // logistic-mixture CDF coupling, eqs. 3.14–3.17
   }
   void inverse_all(const int64_t* idx, int64_t m, const double* y, double* x, DetTeam* team) const {
     det_parallel_ranges(team, m, 16, 16, [&](int64_t b, int64_t e) {
-      mixture_inverse_array(p.arrays(), idx + b, e - b, y, x);
+      mixture_inverse_array(p.arrays(), idx + b, e - b, y, x, newton_stop);
     });
   }
   double noise(double, double sigma) const { return sigma; }
@@ -240,10 +241,10 @@ struct LogitFn : GatheredArrays<LogitFn> {  // t = logit(u) = σ⁻¹(u): log f'
 // from the pass-through half of `cond` (the layer's input or output: they agree there).
 template <class Body>
 void with_coupling_fn(const DetCoupling& c, const double* cond, const double* ctx, DetScratch& s,
-                      const Body& body) {
+                      const CodingParams& params, const Body& body) {
   if (c.kind == CouplingKind::kMixture) {
     const DetMixtureParams p = c.mixture_params(cond, ctx, s);
-    body(MixtureFn{p});
+    body(MixtureFn{p, params.inverse_newton_stop});
   } else {
     const DetAffineParams p = c.affine_params(cond, ctx, s);
     body(AffineFn{{}, p});
@@ -360,7 +361,7 @@ void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::ve
   for (const DetCoupling& c : q->couplings) {  // t_{i-1} → t_i = T_i(t_{i-1}) with noise
     prev.swap(t);
     const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
-    with_coupling_fn(c, prev.data(), ctx.data(), s, [&](const auto& fn) {
+    with_coupling_fn(c, prev.data(), ctx.data(), s, params_, [&](const auto& fn) {
       decode_elementwise(s, m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
@@ -386,7 +387,7 @@ void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const 
   for (size_t i = q->couplings.size(); i-- > 0;) {
     const DetCoupling& c = q->couplings[i];
     const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
-    with_coupling_fn(c, t.data(), ctx.data(), s, [&](const auto& fn) {
+    with_coupling_fn(c, t.data(), ctx.data(), s, params_, [&](const auto& fn) {
       encode_elementwise(s, m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
@@ -419,7 +420,7 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
         const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
-        with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
+        with_coupling_fn(c, cur.data(), nullptr, s, params_, [&](const auto& fn) {
           encode_elementwise(s, m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, fn);
         });
         break;
@@ -486,7 +487,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
         const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
-        with_coupling_fn(c, cur.data(), nullptr, s, [&](const auto& fn) {
+        with_coupling_fn(c, cur.data(), nullptr, s, params_, [&](const auto& fn) {
           decode_elementwise(s, m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, fn);
         });
         break;

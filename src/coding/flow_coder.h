@@ -40,6 +40,9 @@ struct CodingParams {
   // Container version ≥ 6: each actnorm that precedes a 1×1 convolution is coded together
   // with it, as one linear map per pixel (FlowCoder::encode_main); before, elementwise.
   bool fold_actnorm = true;
+  // Container version ≥ 6: the mixture couplings' inverses stop after a Newton step this small
+  // (kMixtureInverseNewtonStop, det_elementwise.h); before, 0: only at 1e-13.
+  double inverse_newton_stop = kMixtureInverseNewtonStop;
 };
 
 class FlowCoder {

@@ -539,7 +539,7 @@ InverseStart inverse_start(double y, const MixtureElement& p, double s_max) {
 
 }  // namespace
 
-double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
+double mixture_inverse(double y, const MixtureElement& p, int* iterations, double newton_stop) {
   const int k = p.k;
   if (k < 1 || k > kMaxComponents) return std::numeric_limits<double>::quiet_NaN();
   const InverseStart s = inverse_start(y, p, det_exp(max_log_scale(p)));
@@ -560,7 +560,8 @@ double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
     const double ado = dx_old < 0 ? -dx_old : dx_old;
     double next;
     dx_old = dx;
-    if (newton > lo && newton < hi && 2.0 * as <= ado) {
+    const bool take = newton > lo && newton < hi && 2.0 * as <= ado;
+    if (take) {
       dx = step;
       next = newton;
     } else {
@@ -570,7 +571,9 @@ double mixture_inverse(double y, const MixtureElement& p, int* iterations) {
     const double scale = 1.0 + (next < 0 ? -next : next);
     const double adx = dx < 0 ? -dx : dx;
     x = next;
-    if (adx <= kMixtureInverseTol * scale || hi - lo <= kMixtureInverseTol * scale) break;
+    if (adx <= kMixtureInverseTol * scale || hi - lo <= kMixtureInverseTol * scale ||
+        (take && adx <= newton_stop * scale))
+      break;
   }
   if (iterations) *iterations = evals;
   return x;
@@ -693,7 +696,7 @@ LBB_DET_CLONES void mixture_forward_lanes(const MixtureArrays& p, const int64_t*
 // evaluations idled on the shipped model). Every step is the scalar step, lane by lane
 // (inverse_start for each start), so every result is mixture_inverse's.
 LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y,
-                                         double* xo) {
+                                         double* xo, double newton_stop) {
   MixtureLanes g(p.k);
   Vd t, lo, hi, x, dx_old, dx;
   Vl active;
@@ -736,7 +739,8 @@ LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t*
     dx_old = act ? dx : dx_old;
     dx = act ? dx_new : dx;
     x = act ? next_x : x;
-    const Vl going = act & !((adx <= kMixtureInverseTol * scale) | (hi - lo <= kMixtureInverseTol * scale));
+    const Vl going = act & !((adx <= kMixtureInverseTol * scale) | (hi - lo <= kMixtureInverseTol * scale) |
+                             (take & (adx <= newton_stop * scale)));
     for (int j = 0; j < kLanes; ++j) {
       if (!active[j]) continue;
       active[j] = going[j];
@@ -776,12 +780,13 @@ void mixture_forward_array(const MixtureArrays& p, const int64_t* idx, int64_t m
   for_lane_groups(idx, m, [&](const int64_t* e, int n) { mixture_forward_lanes(p, e, x, y, log_deriv, n); });
 }
 
-void mixture_inverse_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y, double* x) {
+void mixture_inverse_array(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y, double* x,
+                           double newton_stop) {
   if (p.k < 1 || p.k > kMaxComponents) {
-    for (int64_t i = 0; i < m; ++i) x[idx[i]] = mixture_inverse(y[idx[i]], p.element(idx[i]));
+    for (int64_t i = 0; i < m; ++i) x[idx[i]] = mixture_inverse(y[idx[i]], p.element(idx[i]), nullptr, newton_stop);
     return;
   }
-  if (m > 0) mixture_inverse_lanes(p, idx, m, y, x);
+  if (m > 0) mixture_inverse_lanes(p, idx, m, y, x, newton_stop);
 }
 
 // ---- logit preprocessing and sigmoid -----------------------------------------------------
