@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "coding/compression.h"
@@ -138,16 +140,35 @@ double seconds_per_gaussian_coding(const FlowCoder& coder) {
 // not installed.
 struct GemmRate {
   double dgemm = -1, sgemm = -1;
+  std::string core;  // the kernels OpenBLAS runs (openblas_get_corename)
 };
+// OpenBLAS picks its kernels by CPU model when it is loaded; one older than the CPU (Debian 12's
+// 0.3.21 on an Emerald Rapids Xeon) falls back to its SSE3 "Prescott" kernels, a fraction of
+// the machine. Unless the user chose (OPENBLAS_CORETYPE), ask for the widest kernels this CPU
+// runs: SkylakeX (AVX-512) or Haswell (AVX2 + FMA). No effect when OpenBLAS is already loaded
+// (lbb-train, through LibTorch): the core printed says what ran.
+void choose_openblas_core() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    setenv("OPENBLAS_CORETYPE", "Haswell", 0);
+}
 GemmRate measure_gemm(int threads) {
   using Dgemm = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
                          double*, int);
   using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
                          int);
   using SetThreads = void (*)(int);
+  using CoreName = char* (*)();
   GemmRate r;
+  choose_openblas_core();
   void* lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   if (!lib) return r;
+  if (const auto core_name = reinterpret_cast<CoreName>(dlsym(lib, "openblas_get_corename")))
+    r.core = core_name();
   const auto dgemm = reinterpret_cast<Dgemm>(dlsym(lib, "cblas_dgemm"));
   const auto sgemm = reinterpret_cast<Sgemm>(dlsym(lib, "cblas_sgemm"));
   const auto set_threads = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
@@ -239,9 +260,10 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
       std::printf("}, \"entropy_coding_seconds\": {\"encode\": %.4f, \"decode\": %.4f}, \"flops_per_image\": %.0f, "
                   "\"kernel_gflops_1thread\": %.3f, \"forward_gflops_1thread\": %.3f, \"forward_gflops\": %.3f, "
                   "\"dgemm_gflops_1thread\": %.3f, \"sgemm_gflops_1thread\": %.3f, \"dgemm_gflops\": %.3f, "
-                  "\"sgemm_gflops\": %.3f, \"products\": \"%s\", \"kernel\": \"%s\", \"networks\": \"%s\"",
+                  "\"sgemm_gflops\": %.3f, \"openblas_core\": \"%s\", \"products\": \"%s\", \"kernel\": \"%s\", "
+                  "\"networks\": \"%s\"",
                   coding_encode, coding_decode, flops, kernel_gflops, forward_gflops1, forward_gflops, gemm1.dgemm,
-                  gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, fused ? "fused" : "separate",
+                  gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, gemm1.core.c_str(), fused ? "fused" : "separate",
                   fused ? fused_conv_kernel().isa : "vector-extension", args->f64 ? "float64" : "float32");
       if (torch_forward)
         std::printf(", \"libtorch_f32_forward_seconds_batch1\": %.4f, \"libtorch_f32_forward_seconds_batch64\": %.4f",
@@ -275,9 +297,9 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
                   flops * 1e-6, args->f64 ? "float64" : "float32", fused ? "fused" : "separate", fused ? fused_conv_kernel().isa : "vector-extension",
                   kernel_gflops, forward_gflops1, forward_gflops, all);
       if (gemm1.dgemm > 0)
-        std::printf("machine (OpenBLAS 1024x1024): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm %.2f / sgemm "
-                    "%.2f GFLOP/s (%d threads)\n",
-                    gemm1.dgemm, gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, all);
+        std::printf("machine (OpenBLAS 1024x1024, %s kernels): dgemm %.2f / sgemm %.2f GFLOP/s (1 thread), dgemm "
+                    "%.2f / sgemm %.2f GFLOP/s (%d threads)\n",
+                    gemm1.core.c_str(), gemm1.dgemm, gemm1.sgemm, gemm_all.dgemm, gemm_all.sgemm, all);
       else
         std::printf("machine: OpenBLAS (libopenblas.so.0) not found, dgemm/sgemm not measured\n");
     }
