@@ -690,11 +690,39 @@ LBB_DET_CLONES void mixture_forward_lanes(const MixtureArrays& p, const int64_t*
   }
 }
 
+// inverse_start for the elements idx[i0 .. min(i0 + kLanes, m)), lane by lane the same IEEE
+// operations: st[i] holds s_max on entry and t on return, st[m + i] lo, st[2m + i] hi,
+// st[3m + i] the first x.
+LBB_DET_CLONES void inverse_starts_lanes(const MixtureArrays& p, const int64_t* idx, const double* y, int64_t i0,
+                                        int64_t m, double* st) {
+  const int n = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
+  int64_t e[kLanes];
+  for (int j = 0; j < kLanes; ++j) e[j] = idx[i0 + (j < n ? j : n - 1)];
+  const MixtureLanes g(p, e);
+  Vd yv, s_max;
+  for (int j = 0; j < kLanes; ++j) yv[j] = y[e[j]], s_max[j] = st[i0 + (j < n ? j : n - 1)];
+  const Vd t = (yv - g.b) * g.exp_neg_a;
+  Vd mu_min = g.mu[0], mu_max = g.mu[0];
+  for (int i = 1; i < g.k; ++i) {
+    mu_min = g.mu[i] < mu_min ? g.mu[i] : mu_min;
+    mu_max = g.mu[i] > mu_max ? g.mu[i] : mu_max;
+  }
+  const Vd reach = ((t < 0 ? -t : t) + 1.0) * s_max;
+  const Vd lo = mu_min - reach, hi = mu_max + reach;
+  Vd x = splat(0.0);
+  for (int i = 0; i < g.k; ++i) x += g.pi[i] * (g.mu[i] + t / g.inv_s[i]);
+  x = (x > lo) & (x < hi) ? x : lo + 0.5 * (hi - lo);
+  for (int j = 0; j < n; ++j) {
+    const size_t i = static_cast<size_t>(i0 + j), mm = static_cast<size_t>(m);
+    st[i] = t[j], st[mm + i] = lo[j], st[2 * mm + i] = hi[j], st[3 * mm + i] = x[j];
+  }
+}
+
 // mixture_inverse for the elements idx[0..m), kLanes at a time: a lane whose element is done
 // (its own stopping rule, or kMixtureInverseMaxIter evaluations) stores it and takes the next
 // element, so no lane idles while the others converge (in groups of four, 40 % of the lane
 // evaluations idled on the shipped model). Every step is the scalar step, lane by lane
-// (inverse_start for each start), so every result is mixture_inverse's.
+// (inverse_start's for each start), so every result is mixture_inverse's.
 LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y,
                                          double* xo, double newton_stop) {
   MixtureLanes g(p.k);
@@ -703,19 +731,21 @@ LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t*
   int64_t elem[kLanes];  // the element in each lane (its result goes to xo[elem[j]])
   int evals[kLanes];
   int64_t next = 0;
-  // Each element's s_max, the exponentials in one array pass.
-  std::vector<double> s_max(static_cast<size_t>(m));
-  for (int64_t i = 0; i < m; ++i) s_max[static_cast<size_t>(i)] = max_log_scale(p.element(idx[i]));
-  det_exp_array(s_max.data(), s_max.data(), m);
+  // Every element's start, kLanes elements at a time (inverse_starts_lanes).
+  const size_t mm = static_cast<size_t>(m);
+  std::vector<double> starts(4 * mm);
+  double* const st = starts.data();  // t, lo, hi, x of element idx[i] at st[i], st[m + i], ...
+  for (int64_t i = 0; i < m; ++i) st[i] = max_log_scale(p.element(idx[i]));
+  det_exp_array(st, st, m);  // s_max, replaced by t in place
+  for (int64_t i = 0; i < m; i += kLanes) inverse_starts_lanes(p, idx, y, i, m, st);
   const auto refill = [&](int j) {
     // An empty lane keeps its last element's values (or the first element's): inactive, its
     // results are never stored.
-    const int64_t i = next < m ? next : 0;
+    const size_t i = static_cast<size_t>(next < m ? next : 0);
     const int64_t e = idx[i];
     g.set_lane(p, j, e);
-    const InverseStart s = inverse_start(y[e], g.elem[j], s_max[static_cast<size_t>(i)]);
-    t[j] = s.t, lo[j] = s.lo, hi[j] = s.hi, x[j] = s.x;
-    dx_old[j] = dx[j] = s.hi - s.lo;
+    t[j] = st[i], lo[j] = st[mm + i], hi[j] = st[2 * mm + i], x[j] = st[3 * mm + i];
+    dx_old[j] = dx[j] = hi[j] - lo[j];
     elem[j] = e, evals[j] = 0;
     active[j] = next < m ? -1 : 0;
     next += next < m;
