@@ -722,7 +722,7 @@ LBB_DET_CLONES void inverse_starts_lanes(const MixtureArrays& p, const int64_t* 
 // (its own stopping rule, or kMixtureInverseMaxIter evaluations) stores it and takes the next
 // element, so no lane idles while the others converge (in groups of four, 40 % of the lane
 // evaluations idled on the shipped model). Every step is the scalar step, lane by lane
-// (inverse_start's for each start), so every result is mixture_inverse's.
+// (each start as inverse_start computes it), so every result is mixture_inverse's.
 LBB_DET_CLONES void mixture_inverse_lanes(const MixtureArrays& p, const int64_t* idx, int64_t m, const double* y,
                                          double* xo, double newton_stop) {
   MixtureLanes g(p.k);
