@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "imitation/policy_file.h"
+#include "io/openblas_kernels.h"
 
 #ifndef IMITATE_BINARY
 #error "IMITATE_BINARY must name the imitate executable"
@@ -28,10 +31,10 @@ struct CliRun {
   std::string out;
 };
 
-// Runs `imitate args` with stderr merged into the output.
-CliRun run(const std::string& args) {
+// Runs `env imitate args` (env: VAR=value ... or empty) with stderr merged into the output.
+CliRun run(const std::string& args, const std::string& env = "") {
   CliRun r;
-  FILE* p = popen((std::string(IMITATE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = popen(("env " + env + " " + IMITATE_BINARY + " " + args + " 2>&1").c_str(), "r");
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
@@ -70,6 +73,39 @@ TEST_F(ImitateCli, ExpertIsRepeatableAndEvaluates) {
   EXPECT_NE(e.out.find("\"episodes\": 4"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("\"mean_return\": "), std::string::npos) << e.out;
   EXPECT_EQ(run("eval " + path("a.pt") + " --episodes 4 --json").out, e.out);
+}
+
+// The kernels OpenBLAS reports at each load ("Core: X" with OPENBLAS_VERBOSE=2), in order.
+std::vector<std::string> openblas_cores(const std::string& out) {
+  std::vector<std::string> cores;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Core: ", 0) == 0) cores.push_back(line.substr(6));
+  return cores;
+}
+
+// LibTorch loads OpenBLAS before main; where that OpenBLAS does not know the CPU and runs its
+// SSE3 kernels, imitate runs itself again with the widest kernels the CPU has. A user's choice
+// is kept and costs no second start.
+TEST_F(ImitateCli, RunsOpenBlasWidestKernelsUnlessTheUserChose) {
+  if (std::getenv("OPENBLAS_CORETYPE")) GTEST_SKIP() << "OPENBLAS_CORETYPE is set for the tests";
+  const std::string widest = widest_openblas_kernels();
+  const CliRun a = run("--help", "OPENBLAS_VERBOSE=2");
+  ASSERT_EQ(a.status, 0) << a.out;
+  const std::vector<std::string> cores = openblas_cores(a.out);
+  ASSERT_FALSE(cores.empty()) << "LibTorch's OpenBLAS printed no core: " << a.out;
+  ASSERT_LE(cores.size(), 2u) << a.out;
+  if (!widest.empty()) {
+    EXPECT_NE(cores.back(), "Prescott") << a.out;
+  }
+  if (cores.size() == 2) {  // ran again: only from the fallback, with the widest kernels
+    EXPECT_EQ(cores[0], "Prescott") << a.out;
+    EXPECT_EQ(cores[1], widest) << a.out;
+  }
+  if (widest.empty()) return;  // OpenBLAS decides alone
+  const CliRun b = run("--help", "OPENBLAS_VERBOSE=2 OPENBLAS_CORETYPE=Haswell");
+  ASSERT_EQ(b.status, 0) << b.out;
+  EXPECT_EQ(openblas_cores(b.out), std::vector<std::string>{"Haswell"}) << b.out;
 }
 
 TEST_F(ImitateCli, ErrorsAreOneLineWithNonZeroExit) {

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "imitation/torch_setup.h"
+#include "io/openblas_kernels.h"
 
 namespace lbb::imitation {
 
@@ -42,6 +43,7 @@ std::string json_string(const std::string& s) {
 }  // namespace lbb::imitation
 
 int main(int argc, char** argv) {
+  lbb::rerun_with_openblas_kernels(argv);  // LibTorch's BLAS on CPUs newer than OpenBLAS
   CLI::App app{"imitate - generative adversarial imitation learning and its baselines (thesis ch. 2)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "imitate 0.1");

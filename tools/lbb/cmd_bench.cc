@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +27,7 @@
 #include "model/windowed_gaussian.h"
 #include "io/crops.h"
 #include "io/images.h"
+#include "io/openblas_kernels.h"
 #include "model_search.h"
 
 namespace lbb {
@@ -142,20 +142,6 @@ struct GemmRate {
   double dgemm = -1, sgemm = -1;
   std::string core;  // the kernels OpenBLAS runs (openblas_get_corename)
 };
-// OpenBLAS picks its kernels by CPU model when it is loaded; one older than the CPU (Debian 12's
-// 0.3.21 on an Emerald Rapids Xeon) falls back to its SSE3 "Prescott" kernels, a fraction of
-// the machine. Unless the user chose (OPENBLAS_CORETYPE), ask for the widest kernels this CPU
-// runs: SkylakeX (AVX-512) or Haswell (AVX2 + FMA). No effect when OpenBLAS is already loaded
-// (lbb-train, through LibTorch): the core printed says what ran.
-void choose_openblas_core() {
-  if (std::getenv("OPENBLAS_CORETYPE")) return;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd"))
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    setenv("OPENBLAS_CORETYPE", "Haswell", 0);
-}
 GemmRate measure_gemm(int threads) {
   using Dgemm = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double,
                          double*, int);
@@ -164,7 +150,7 @@ GemmRate measure_gemm(int threads) {
   using SetThreads = void (*)(int);
   using CoreName = char* (*)();
   GemmRate r;
-  choose_openblas_core();
+  choose_openblas_kernels();  // no effect once OpenBLAS is loaded (lbb-train): `core` says what ran
   void* lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   if (!lib) return r;
   if (const auto core_name = reinterpret_cast<CoreName>(dlsym(lib, "openblas_get_corename")))

@@ -4,9 +4,11 @@
 #include <exception>
 
 #include "commands.h"
+#include "io/openblas_kernels.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
+  lbb::rerun_with_openblas_kernels(argv);  // LibTorch's BLAS on CPUs newer than OpenBLAS
   CLI::App app{"lbb-train - train, evaluate and sample flow models for lbb (LibTorch)"};
   app.name("lbb");  // messages read as the user typed them: `lbb train ...`
   app.require_subcommand(1);
