@@ -33,7 +33,7 @@ namespace lbb {
 struct CodingParams {
   int precision_bits = 32;  // k: values live on a 2^-k grid (thesis: δ = 2^-32); 8 ≤ k ≤ 40
   double sigma = 0x1p-14;   // σ of the local bits-back noise (thesis: 2^-14); 0 < σ < 1
-  // The networks' arithmetic (det_tensor.h): fused in container version 5, separate before.
+  // The networks' arithmetic (det_tensor.h): fused from container version 5 on, separate before.
   DetProducts products = DetProducts::kFused;
   // Where float32 networks evaluate their activations (container flag kFlagFloat32Activations).
   DetActivations activations = DetActivations::kDouble;
