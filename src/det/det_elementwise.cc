@@ -697,10 +697,12 @@ LBB_DET_CLONES void inverse_starts_lanes(const MixtureArrays& p, const int64_t* 
                                         int64_t m, double* st) {
   const int n = static_cast<int>(std::min<int64_t>(kLanes, m - i0));
   int64_t e[kLanes];
-  for (int j = 0; j < kLanes; ++j) e[j] = idx[i0 + (j < n ? j : n - 1)];
-  const MixtureLanes g(p, e);
   Vd yv, s_max;
-  for (int j = 0; j < kLanes; ++j) yv[j] = y[e[j]], s_max[j] = st[i0 + (j < n ? j : n - 1)];
+  for (int j = 0; j < kLanes; ++j) {  // lanes past the end repeat the last element
+    const int64_t i = i0 + (j < n ? j : n - 1);
+    e[j] = idx[i], yv[j] = y[idx[i]], s_max[j] = st[i];
+  }
+  const MixtureLanes g(p, e);
   const Vd t = (yv - g.b) * g.exp_neg_a;
   Vd mu_min = g.mu[0], mu_max = g.mu[0];
   for (int i = 1; i < g.k; ++i) {
