@@ -113,6 +113,31 @@ TEST(Tiles, BytesDoNotDependOnThreads) {
   for (int threads : {1, 3}) expect_same(decompress_items(cm, c1, threads, "t.lbb"), items);
 }
 
+// A stream starts empty, so its first tiles are coded directly until the message is deep
+// enough for the flow's first pops: small inputs get one stream (one such start), and a trial
+// that borrowed is not followed by others while the message is still as short.
+TEST(Tiles, SmallInputsAreOneStream) {
+  const CodingModel cm = coding_model(kGrey4x4);  // RGB images: direct tiles only, quick
+  for (uint32_t w : {295u, 296u}) {
+    const ImageItem item = smooth_item("rgb.png", 3, 296, w, 3);
+    const Container c = compress_items(cm, {item}, CompressOptions{}, nullptr);
+    EXPECT_EQ(c.streams.size(), item.pixels.size() < kOneStreamSubpixels ? 1u : 2u) << item.pixels.size();
+  }
+}
+
+TEST(Tiles, FlowTrialsAreNotRunInVain) {
+  const CodingModel cm = coding_model(kGrey4x4);
+  const ImageItem item = smooth_item("grey.png", 1, 40, 40, 4);
+  CompressOptions opt;
+  opt.prefer_flow = true;
+  opt.streams = 1;
+  CompressReport r;
+  expect_same(round_trip(cm, {item}, opt, &r), {item});
+  EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 50);
+  EXPECT_GE(r.flow_trials_borrowed, 1) << "the first trial comes at k/2 bits per subpixel, too early";
+  EXPECT_LE(r.flow_trials_borrowed, 2) << r.flow_trials << " trials";
+}
+
 TEST(Tiles, EachTileGoesToItsCheapestCoder) {
   const CodingModel cm = coding_model(kGrey4x4);
   ImageItem constant = smooth_item("constant.png", 1, 64, 64, 1);

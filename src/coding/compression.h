@@ -92,9 +92,12 @@ inline constexpr int kTileModes = 5;
 // learn, small enough to spread one image over all cores.
 inline constexpr uint32_t kDirectTileSide = 256;
 
+// Inputs of fewer subpixels than this are coded as one stream by default (CompressOptions::streams).
+inline constexpr uint64_t kOneStreamSubpixels = uint64_t{1} << 18;
+
 struct CompressOptions {
   CodingParams coding;
-  int streams = 0;   // 0: 2·⌈D / 2^24⌉, at most the tile count
+  int streams = 0;   // 0: 2·⌈D / 2^24⌉ (1 below kOneStreamSubpixels), at most the tile count
   int threads = 0;   // 0: all cores; never changes the output
   bool float32_networks = false;     // kFlagFloat32Networks
   bool float32_activations = false;  // kFlagFloat32Activations (needs float32_networks)
@@ -117,6 +120,8 @@ struct CompressReport {
   // Over the flow-coded tiles only (what the coder adds to the bound).
   double flow_theoretical_bits = 0, flow_net_bits = 0;
   int64_t flow_dims = 0;
+  // Flow trials run, and those rolled back because they borrowed (the message was too short).
+  int64_t flow_trials = 0, flow_trials_borrowed = 0;
   uint64_t total_bytes = 0;      // size of the container file
   double seconds = 0;
 };

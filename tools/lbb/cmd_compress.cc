@@ -81,7 +81,7 @@ void add_compress_command(CLI::App& app) {
   cmd->add_option("-o,--out", args->out, "Output .lbb file (default: the one input + .lbb)");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model that codes the input best)");
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores); never changes the output");
-  cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: 2 per 16M subpixels)")
+  cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: 2 per 16M subpixels, 1 below 256K: each stream starts with tiles coded directly)")
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--precision,-k", args->precision, "Grid precision k: values on a 2^-k grid")
       ->capture_default_str()->check(CLI::Range(8, 40));
