@@ -1,8 +1,8 @@
 // Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
 // change) that would break old files fails here. One file per container version this build
-// reads (golden_v3.lbb, golden_v4.lbb and golden_v5.lbb: versions 3 to 5, written by the builds
-// that wrote them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
+// reads (golden_v3.lbb to golden_v6.lbb: versions 3 to 6, written by the builds that wrote
+// them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
 // file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
 
@@ -23,13 +23,22 @@ const char* kFile = "tests/data/golden.lbb";
 const char* kFileV3 = "tests/data/golden_v3.lbb";
 const char* kFileV4 = "tests/data/golden_v4.lbb";
 const char* kFileV5 = "tests/data/golden_v5.lbb";
-// Version 5 as lbb compress wrote it by default (float32 networks and activations).
+// Versions 5 and 6 also as lbb compress wrote them by default (float32 networks and activations).
 const char* kFileV5F32 = "tests/data/golden_v5_f32_activations.lbb";
+const char* kFileV6 = "tests/data/golden_v6.lbb";
+const char* kFileV6F32 = "tests/data/golden_v6_f32_activations.lbb";
 // The same images with the flow's networks in float32 (kFlagFloat32Networks), and with their
 // activations in float32 too (kFlagFloat32Activations, as lbb compress writes by default);
 // written by LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test.
 const char* kFileF32 = "tests/data/golden_f32.lbb";
 const char* kFileF32Activations = "tests/data/golden_f32_activations.lbb";
+
+// Version 7 codes each layer's pops and pushes in runs of 64 elements (kCodingRun), which the
+// 8×8 tiles above never fill: 16×16 tiles of a second small model do (128 elements a coupling
+// codes), as lbb compress writes by default (float32 networks and activations). Written by
+// LBB_WRITE_GOLDEN=1 with the others; on a format change keep it as golden_runs_vN.lbb.
+const char* kRunsModel = "tests/data/golden_runs_model.lbbm";
+const char* kRunsFile = "tests/data/golden_runs.lbb";
 
 ImageSet golden_images() {
   ImageSet set;
@@ -66,6 +75,44 @@ CompressOptions golden_options() {
   return opt;
 }
 
+// 16×16 images of the same kind as golden_images(), made here (not committed).
+std::vector<ImageItem> golden_runs_items() {
+  ImageSet set;
+  set.n = 30, set.c = 1, set.h = 16, set.w = 16;
+  uint32_t s = 77;
+  for (uint32_t i = 0; i < set.n * 256; ++i) {
+    s = s * 1664525u + 1013904223u;
+    const uint32_t x = i % 16, y = i / 16 % 16;
+    set.pixels.push_back(static_cast<uint8_t>((x * 11 + y * 6 + (s >> 28)) & 0xff));
+  }
+  set.names.assign(set.n, "runs");
+  return items_of_image_set(set, "runs.idx");
+}
+
+CompressOptions golden_runs_options() {
+  CompressOptions opt = golden_options();
+  opt.streams = 1;
+  opt.float32_networks = opt.float32_activations = true;
+  return opt;
+}
+
+void write_golden_runs() {
+  FlowConfig cfg = parse_flow_config(
+      "image = 1x16x16\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 8\n"
+      "dequant_context_blocks = 1\nfilters = 8\ncomponents = 3\nheads = 2\nactnorm = channel\n"
+      "attention_max_positions = 16\nflow = checker channel split squeeze checker\n",
+      "golden runs");
+  TensorArchive archive = det_synthetic_model_archive(cfg, 6, 0.02);
+  ImageSet train;
+  train.n = 1, train.c = 1, train.h = 16, train.w = 16;
+  train.pixels = golden_runs_items()[0].pixels;
+  train.pixels.resize(256);
+  train.names = {"runs"};
+  add_direct_model(&archive, train);
+  save_archive(kRunsModel, archive);
+  write_container(kRunsFile, compress_items(load_coding_model(kRunsModel), golden_runs_items(), golden_runs_options(), nullptr));
+}
+
 void write_golden() {
   FlowConfig cfg = parse_flow_config(
       "image = 1x8x8\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 8\n"
@@ -81,10 +128,11 @@ void write_golden() {
 }
 
 TEST(GoldenFile, DecodesToTheCommittedImages) {
-  if (std::getenv("LBB_WRITE_GOLDEN")) write_golden();
+  if (std::getenv("LBB_WRITE_GOLDEN")) write_golden(), write_golden_runs();
   CodingModel model = load_coding_model(kModel);
   const std::vector<ImageItem> expected = golden_items();
-  const std::pair<const char*, int> files[] = {{kFileV3, 3}, {kFileV4, 4}, {kFileV5, 5}, {kFileV5F32, 5}, {kFile, kContainerVersion}};
+  const std::pair<const char*, int> files[] = {{kFileV3, 3}, {kFileV4, 4}, {kFileV5, 5}, {kFileV5F32, 5},
+                                               {kFileV6, 6}, {kFileV6F32, 6}, {kFile, kContainerVersion}};
   for (const auto& [file, version] : files) {
     const Container c = read_container(file);
     EXPECT_EQ(c.header.version, version) << file;
@@ -107,6 +155,22 @@ TEST(GoldenFile, EncoderReproducesTheCommittedBytes) {
   EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 0) << "the golden file must exercise the flow coder";
   EXPECT_GT(r.edge_tiles, 0);
   EXPECT_EQ(serialize_container(c), read_file_bytes(kFile));
+}
+
+TEST(GoldenFile, RunsOfPopsAndPushesReproduceTheCommittedBytes) {
+  CodingModel model = load_coding_model(kRunsModel);
+  CompressReport r;
+  const Container c = compress_items(model, golden_runs_items(), golden_runs_options(), &r);
+  EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 10) << "the file must exercise the flow coder";
+  EXPECT_EQ(serialize_container(c), read_file_bytes(kRunsFile));
+  const Container committed = read_container(kRunsFile);
+  EXPECT_EQ(committed.header.version, 7);
+  const std::vector<ImageItem> expected = golden_runs_items();
+  for (int threads : {1, 2}) {
+    const std::vector<ImageItem> out = decompress_items(model, committed, threads, kRunsFile);
+    ASSERT_EQ(out.size(), expected.size());
+    EXPECT_EQ(out[0].pixels, expected[0].pixels);
+  }
 }
 
 // Float32 networks: the flags are recorded, the bytes are reproduced (also by the baseline-clone

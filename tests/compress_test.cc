@@ -51,11 +51,20 @@ const char* kConfigs[] = {
 
 class FlowCoderTest : public ::testing::TestWithParam<int> {};
 
-// Both codings of actnorm: elementwise (container versions ≤ 5) and folded into the 1×1
-// convolution after it (version ≥ 6).
-CodingParams coding_params(bool fold_actnorm) {
+// The coding orders of the container versions: actnorm elementwise and every layer's pops
+// before its pushes (≤ 5); actnorm folded into the 1×1 convolution after it (6); and pops and
+// pushes in runs (≥ 7; runs of 3 elements here, so that the 4×4 models' layers take several).
+struct CodingVariant {
+  const char* name;
+  bool fold_actnorm;
+  int64_t coding_run;
+};
+constexpr CodingVariant kVariants[] = {{"version 5", false, 0}, {"version 6", true, 0}, {"runs of 3", true, 3}};
+
+CodingParams coding_params(const CodingVariant& v) {
   CodingParams p;
-  p.fold_actnorm = fold_actnorm;
+  p.fold_actnorm = v.fold_actnorm;
+  p.coding_run = v.coding_run;
   return p;
 }
 
@@ -65,9 +74,9 @@ TEST_P(FlowCoderTest, RoundTripRestoresImagesAndMessageBitForBit) {
   const int n = 4;
   std::vector<uint8_t> images = random_images(n, d, 11 + GetParam());
   std::vector<Message> encoded;
-  for (bool fold : {false, true}) {
-    SCOPED_TRACE(fold ? "actnorm folded" : "actnorm elementwise");
-    FlowCoder coder(model, coding_params(fold));
+  for (const CodingVariant& v : kVariants) {
+    SCOPED_TRACE(v.name);
+    FlowCoder coder(model, coding_params(v));
     DetScratch s;
     Message m = message_with_bits(d);
     const Message before = m;
@@ -82,6 +91,7 @@ TEST_P(FlowCoderTest, RoundTripRestoresImagesAndMessageBitForBit) {
     EXPECT_TRUE(m == before);
   }
   EXPECT_FALSE(encoded[0] == encoded[1]) << "every config has an actnorm before a 1x1 convolution";
+  EXPECT_FALSE(encoded[1] == encoded[2]) << "every config has a layer of more than 3 coded elements";
 }
 
 // The codelength check runs on the synthetic models whose latents stay in a sane range.
@@ -95,9 +105,9 @@ TEST_P(FlowCoderBoundTest, NetCodelengthMatchesTheDequantizationBound) {
   const int64_t d = model.dims();
   const int n = 20;
   std::vector<uint8_t> images = random_images(n, d, 5);
-  for (bool fold : {false, true}) {
-    SCOPED_TRACE(fold ? "actnorm folded" : "actnorm elementwise");
-    FlowCoder coder(model, coding_params(fold));
+  for (const CodingVariant& v : kVariants) {
+    SCOPED_TRACE(v.name);
+    FlowCoder coder(model, coding_params(v));
     DetScratch s;
     Message m = message_with_bits(d);
     double theoretical = 0, net = 0;

@@ -215,11 +215,12 @@ DetProducts products_of(uint8_t version) { return version >= 5 ? DetProducts::kF
 
 // The flow coder's arithmetic of a version: fused products from 5; from 6, actnorms coded
 // together with the 1×1 convolutions after them and mixture inverses stopped after a small
-// Newton step (CodingParams).
+// Newton step; from 7, pops and pushes in runs (CodingParams).
 void set_version_arithmetic(CodingParams* params, uint8_t version) {
   params->products = products_of(version);
   params->fold_actnorm = version >= 6;
   params->inverse_newton_stop = version >= 6 ? kMixtureInverseNewtonStop : 0.0;
+  params->coding_run = version >= 7 ? kCodingRun : 0;
 }
 
 // The samples of `image` around tile `ti` (global index) that the decoder of a stream
@@ -730,9 +731,9 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   if (d > kMaxSubpixels) throw InputError("more than 2^34 subpixels in one file (split the input)");
   const TileIndex tiles(c.images);
   const uint64_t n_tiles = tiles.size();
-  // Two streams per 2^24 subpixels, but one below 2^18: every stream starts with ~30 tiles coded
-  // directly (until its message is deep enough for the flow's pops), which costs 2-6 % of a
-  // small image's file (a 256x256 photograph) and saves it well under a second.
+  // Two streams per 2^24 subpixels, but one below 2^18: every stream starts with ~20 tiles coded
+  // directly (until its message is deep enough for the flow's first pops), which costs 1.5-4 %
+  // of a small image's file (a 256×256 photograph) and saves it about a second.
   const uint64_t auto_streams = d < kOneStreamSubpixels ? 1 : 2 * ((d + (uint64_t{1} << 24) - 1) >> 24);
   const uint32_t streams = static_cast<uint32_t>(std::max<uint64_t>(
       1, std::min<uint64_t>({n_tiles, opt.streams > 0 ? static_cast<uint64_t>(opt.streams) : auto_streams, kMaxStreams})));
@@ -752,9 +753,9 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     const CarriedCodes carried_codes = code_carried(tiles, coded, first[s], first[s + 1], true);
     // Message bits per subpixel of a tile before its flow trial is worth running: k/2 at first;
     // after a trial that borrowed, 0.9× the depth it reached, so the following tiles are not
-    // tried in vain while the message is still too short (the flow's first pops go ≈ 55 bits
-    // per subpixel deep at k = 32 on the shipped photo models). Encoder-only: the decoder reads
-    // each tile's mode.
+    // tried in vain while the message is still too short (the flow's first pops go ≈ 36 bits
+    // per subpixel deep at k = 32 on the shipped models, 55 before container version 7).
+    // Encoder-only: the decoder reads each tile's mode.
     double trial_depth_bps = 0.5 * k;
     for (uint64_t ti = first[s + 1]; ti-- > first[s];) {  // pushed last tile first: decoded first tile first
       const Tile t = tiles.at(ti);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "det/det_elementwise.h"
@@ -62,52 +63,79 @@ std::vector<int64_t> coded_elements(int64_t n, const uint8_t* pass) {
   return idx;
 }
 
-// The values f(a_i), log f'(a_i) and f⁻¹(b_i) depend on no message, so each is computed for
-// every element at once (forward_all / inverse_all: the same values as element by element)
-// before the pops and pushes that use them.
+// The values f(a_i), log f'(a_i) and f⁻¹(b_i) depend on no message: those the coding order
+// allows are computed for every element at once, the others for each run (forward_all /
+// inverse_all: the same values as element by element) before the pops and pushes that use them.
+// The coded elements are taken in runs of `run` (0: one run of all): encoding pops every b_i
+// of a run, then pushes every a_i of it; decoding undoes the runs last first.
+
+// [begin, end) of the run r of m coded elements.
+std::pair<int64_t, int64_t> run_range(int64_t r, int64_t run, int64_t m) {
+  const int64_t len = run > 0 ? run : std::max<int64_t>(m, 1);
+  return {r * len, std::min(m, (r + 1) * len)};
+}
+int64_t run_count(int64_t run, int64_t m) { return run > 0 ? (m + run - 1) / run : (m > 0 ? 1 : 0); }
+
+// The pixels of a run of a 1×1 convolution's C×C blocks: ⌈run / C⌉ (0: all).
+int64_t pixel_run(int64_t run, int64_t c) { return run > 0 ? (run + c - 1) / c : 0; }
+
+// ld[idx[j]] = e^{ld[idx[j]]} for j in [j0, j1) (det_exp_array: the same bits as det_exp).
+void exp_at(double* ld, const int64_t* idx, int64_t j0, int64_t j1, std::vector<double>& tmp) {
+  tmp.resize(static_cast<size_t>(j1 - j0));
+  for (int64_t j = j0; j < j1; ++j) tmp[j - j0] = ld[idx[j]];
+  det_exp_array(tmp.data(), tmp.data(), j1 - j0);
+  for (int64_t j = j0; j < j1; ++j) ld[idx[j]] = tmp[j - j0];
+}
+
 template <class Fn>
 void encode_elementwise(DetScratch& s, Message& m, const double* a, double* b, int64_t n, const uint8_t* pass,
-                        const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+                        const GridSpec& ga, const GridSpec& gb, double sigma, int64_t run, const Fn& fn) {
   count_elementwise_codings(s, n, pass);
   const std::vector<int64_t> idx = coded_elements(n, pass);
   const int64_t coded = static_cast<int64_t>(idx.size());
-  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
+  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n)), tmp;
   fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
-  det_exp_array(ld.data(), ld.data(), n);  // f'(x̄) (the same bits as det_exp)
-  for (int64_t i = 0; i < n; ++i) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
-    if (pass && pass[i]) {
-      b[i] = a[i];
-      continue;
+  exp_at(ld.data(), idx.data(), 0, coded, tmp);  // f'(x̄)
+  if (pass)
+    for (int64_t i = 0; i < n; ++i)
+      if (pass[i]) b[i] = a[i];
+  for (int64_t r = 0, runs = run_count(run, coded); r < runs; ++r) {
+    const auto [j0, j1] = run_range(r, run, coded);
+    for (int64_t j = j0; j < j1; ++j) {  // ȳ ← pop N(f(x̄), (σ f'(x̄))²): bits back
+      const int64_t i = idx[j];
+      b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * ld[i], gb));
     }
-    b[i] = gb.value(pop_windowed_gaussian(m, mean[i], fn.noise(a[i], sigma) * ld[i], gb));
-  }
-  fn.inverse_all(idx.data(), coded, b, back.data(), s.team);
-  for (int64_t i = 0; i < n; ++i) {  // push x̄ with N(f⁻¹(ȳ), σ²)
-    if (pass && pass[i]) continue;
-    push_windowed_gaussian(m, ga.index_of(a[i]), back[i], fn.noise(back[i], sigma), ga);
+    fn.inverse_all(idx.data() + j0, j1 - j0, b, back.data(), s.team);
+    for (int64_t j = j0; j < j1; ++j) {  // push x̄ with N(f⁻¹(ȳ), σ²)
+      const int64_t i = idx[j];
+      push_windowed_gaussian(m, ga.index_of(a[i]), back[i], fn.noise(back[i], sigma), ga);
+    }
   }
 }
 
 template <class Fn>
 void decode_elementwise(DetScratch& s, Message& m, const double* b, double* a, int64_t n, const uint8_t* pass,
-                        const GridSpec& ga, const GridSpec& gb, double sigma, const Fn& fn) {
+                        const GridSpec& ga, const GridSpec& gb, double sigma, int64_t run, const Fn& fn) {
   count_elementwise_codings(s, n, pass);
   const std::vector<int64_t> idx = coded_elements(n, pass);
   const int64_t coded = static_cast<int64_t>(idx.size());
-  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n));
+  std::vector<double> mean(static_cast<size_t>(n)), ld(static_cast<size_t>(n)), back(static_cast<size_t>(n)), tmp;
   fn.inverse_all(idx.data(), coded, b, back.data(), s.team);
-  for (int64_t i = n; i-- > 0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
-    if (pass && pass[i]) {
-      a[i] = b[i];
-      continue;
+  if (pass)
+    for (int64_t i = 0; i < n; ++i)
+      if (pass[i]) a[i] = b[i];
+  for (int64_t r = run_count(run, coded); r-- > 0;) {
+    const auto [j0, j1] = run_range(r, run, coded);
+    for (int64_t j = j1; j-- > j0;) {  // x̄ ← pop N(f⁻¹(ȳ), σ²)
+      const int64_t i = idx[j];
+      a[i] = ga.value(pop_windowed_gaussian(m, back[i], fn.noise(back[i], sigma), ga));
     }
-    a[i] = ga.value(pop_windowed_gaussian(m, back[i], fn.noise(back[i], sigma), ga));
-  }
-  fn.forward_all(idx.data(), coded, a, mean.data(), ld.data(), s.team);
-  det_exp_array(ld.data(), ld.data(), n);  // f'(x̄)
-  for (int64_t i = n; i-- > 0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
-    if (pass && pass[i]) continue;
-    push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * ld[i], gb);
+    fn.forward_all(idx.data() + j0, j1 - j0, a, mean.data(), ld.data(), s.team);
+    exp_at(ld.data(), idx.data(), j0, j1, tmp);  // f'(x̄)
+    for (int64_t j = j1; j-- > j0;) {  // push ȳ with N(f(x̄), (σ f'(x̄))²)
+      const int64_t i = idx[j];
+      push_windowed_gaussian(m, gb.index_of(b[i]), mean[i], fn.noise(a[i], sigma) * ld[i], gb);
+    }
   }
 }
 
@@ -358,15 +386,16 @@ void FlowCoder::pop_noise(Message& m, const std::vector<double>& x_base, std::ve
   std::vector<double> t(d), prev(d);
   pop_standard_normal(s, m, t.data(), d, latent_grid_);
   const double sigma = params_.sigma;
+  const int64_t run = params_.coding_run;  // elements per run of pops, then pushes
   for (const DetCoupling& c : q->couplings) {  // t_{i-1} → t_i = T_i(t_{i-1}) with noise
     prev.swap(t);
     const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
     with_coupling_fn(c, prev.data(), ctx.data(), s, params_, [&](const auto& fn) {
-      decode_elementwise(s, m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+      decode_elementwise(s, m, prev.data(), t.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma, run,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
   }
-  decode_elementwise(s, m, t.data(), u->data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+  decode_elementwise(s, m, t.data(), u->data(), d, nullptr, noise_grid_, latent_grid_, sigma, run, LogitFn{});
 }
 
 void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const std::vector<double>& u,
@@ -383,12 +412,13 @@ void FlowCoder::push_noise(Message& m, const std::vector<double>& x_base, const 
   const std::vector<double> ctx = dequantizer_context(*q, x_base, s);
   std::vector<double> t(d), prev(d);
   const double sigma = params_.sigma;
-  encode_elementwise(s, m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, LogitFn{});
+  const int64_t run = params_.coding_run;  // elements per run of pops, then pushes
+  encode_elementwise(s, m, u.data(), t.data(), d, nullptr, noise_grid_, latent_grid_, sigma, run, LogitFn{});
   for (size_t i = q->couplings.size(); i-- > 0;) {
     const DetCoupling& c = q->couplings[i];
     const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
     with_coupling_fn(c, t.data(), ctx.data(), s, params_, [&](const auto& fn) {
-      encode_elementwise(s, m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma,
+      encode_elementwise(s, m, t.data(), prev.data(), d, c.mask.data(), latent_grid_, latent_grid_, sigma, run,
                          InverseOf<std::decay_t<decltype(fn)>>{fn});
     });
     t.swap(prev);
@@ -403,10 +433,11 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
+  const int64_t run = params_.coding_run;  // elements per run of pops, then pushes
   const GridSpec& lat = latent_grid_;
   std::vector<double> cur(d), next(d);
   encode_elementwise(s, m, v.data(), cur.data(), d, nullptr, data_grid_, lat,
-                     sigma, PreprocessFn{{}, model_.config().logit_alpha});
+                     sigma, run, PreprocessFn{{}, model_.config().logit_alpha});
   const auto& layers = model_.layers();
   for (size_t li = 0; li < layers.size(); ++li) {
     const DetLayer& layer = layers[li];
@@ -415,13 +446,13 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
     next.resize(layer.out.size());
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        encode_elementwise(s, m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, ActNormFn{{}, *layer.actnorm});
+        encode_elementwise(s, m, cur.data(), next.data(), n, nullptr, lat, lat, sigma, run, ActNormFn{{}, *layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
         const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
         with_coupling_fn(c, cur.data(), nullptr, s, params_, [&](const auto& fn) {
-          encode_elementwise(s, m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, fn);
+          encode_elementwise(s, m, cur.data(), next.data(), n, c.mask.data(), lat, lat, sigma, run, fn);
         });
         break;
       }
@@ -433,15 +464,19 @@ void FlowCoder::encode_main(Message& m, std::vector<double> v, DetScratch& s) co
         count_codings(s, 2 * c * plane);
         std::vector<double> in(c), mean(c), back(c), noise(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = 0; p < plane; ++p) {  // y ← pop N(W a(x̄), σ² W Wᵀ)
-          conv_mean(l, an, cur.data(), p, plane, in.data(), mean.data());
-          pop_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
-          for (int64_t o = 0; o < c; ++o) next[o * plane + p] = lat.value(iy[o]);
-        }
-        for (int64_t p = 0; p < plane; ++p) {  // push x̄ with N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
-          conv_back(l, an, next.data(), p, plane, sigma, back.data(), noise.data());
-          for (int64_t i = c; i-- > 0;)
-            push_windowed_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], noise[i], lat);
+        const int64_t pixels = pixel_run(run, c);
+        for (int64_t r = 0, runs = run_count(pixels, plane); r < runs; ++r) {
+          const auto [p0, p1] = run_range(r, pixels, plane);
+          for (int64_t p = p0; p < p1; ++p) {  // y ← pop N(W a(x̄), σ² W Wᵀ)
+            conv_mean(l, an, cur.data(), p, plane, in.data(), mean.data());
+            pop_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
+            for (int64_t o = 0; o < c; ++o) next[o * plane + p] = lat.value(iy[o]);
+          }
+          for (int64_t p = p0; p < p1; ++p) {  // push x̄ with N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
+            conv_back(l, an, next.data(), p, plane, sigma, back.data(), noise.data());
+            for (int64_t i = c; i-- > 0;)
+              push_windowed_gaussian(m, lat.index_of(cur[i * plane + p]), back[i], noise[i], lat);
+          }
         }
         break;
       }
@@ -470,6 +505,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
   const DetTimer timer(s.profile, DetPart::kOtherLayers);
   const int64_t d = model_.dims();
   const double sigma = params_.sigma;
+  const int64_t run = params_.coding_run;  // elements per run of pops, then pushes
   const GridSpec& lat = latent_grid_;
   const auto& layers = model_.layers();
   const DetShape last = layers.empty() ? model_.base_shape() : layers.back().out;
@@ -482,13 +518,13 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
     prev.assign(n, 0.0);
     switch (layer.kind) {
       case DetLayerKind::kActNorm:
-        decode_elementwise(s, m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, ActNormFn{{}, *layer.actnorm});
+        decode_elementwise(s, m, cur.data(), prev.data(), n, nullptr, lat, lat, sigma, run, ActNormFn{{}, *layer.actnorm});
         break;
       case DetLayerKind::kCoupling: {
         const DetCoupling& c = *layer.coupling;
         const DetTimer coupling_timer(s.profile, DetPart::kCouplingTransform);
         with_coupling_fn(c, cur.data(), nullptr, s, params_, [&](const auto& fn) {
-          decode_elementwise(s, m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, fn);
+          decode_elementwise(s, m, cur.data(), prev.data(), n, c.mask.data(), lat, lat, sigma, run, fn);
         });
         break;
       }
@@ -499,15 +535,19 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
         count_codings(s, 2 * c * plane);
         std::vector<double> in(c), mean(c), back(c), noise(c), work(c);
         std::vector<uint64_t> iy(c);
-        for (int64_t p = plane; p-- > 0;) {  // x̄ ← pop N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
-          conv_back(l, an, cur.data(), p, plane, sigma, back.data(), noise.data());
-          for (int64_t i = 0; i < c; ++i)
-            prev[i * plane + p] = lat.value(pop_windowed_gaussian(m, back[i], noise[i], lat));
-        }
-        for (int64_t p = plane; p-- > 0;) {  // push ȳ with N(W a(x̄), σ² W Wᵀ)
-          conv_mean(l, an, prev.data(), p, plane, in.data(), mean.data());
-          for (int64_t o = 0; o < c; ++o) iy[o] = lat.index_of(cur[o * plane + p]);
-          push_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
+        const int64_t pixels = pixel_run(run, c);
+        for (int64_t r = run_count(pixels, plane); r-- > 0;) {
+          const auto [p0, p1] = run_range(r, pixels, plane);
+          for (int64_t p = p1; p-- > p0;) {  // x̄ ← pop N(a⁻¹(W⁻¹ ȳ), σ² diag(scale)⁻²)
+            conv_back(l, an, cur.data(), p, plane, sigma, back.data(), noise.data());
+            for (int64_t i = 0; i < c; ++i)
+              prev[i * plane + p] = lat.value(pop_windowed_gaussian(m, back[i], noise[i], lat));
+          }
+          for (int64_t p = p1; p-- > p0;) {  // push ȳ with N(W a(x̄), σ² W Wᵀ)
+            conv_mean(l, an, prev.data(), p, plane, in.data(), mean.data());
+            for (int64_t o = 0; o < c; ++o) iy[o] = lat.index_of(cur[o * plane + p]);
+            push_linear_ar_gaussian(m, iy.data(), mean.data(), inv1x1_[li].lower.data(), c, lat, work.data());
+          }
         }
         break;
       }
@@ -529,7 +569,7 @@ std::vector<double> FlowCoder::decode_main(Message& m, DetScratch& s) const {
     cur.swap(prev);
   }
   std::vector<double> v(d);
-  decode_elementwise(s, m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma,
+  decode_elementwise(s, m, cur.data(), v.data(), d, nullptr, data_grid_, lat, sigma, run,
                      PreprocessFn{{}, model_.config().logit_alpha});
   return v;
 }

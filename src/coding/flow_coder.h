@@ -15,6 +15,8 @@
 //      blocks (Algorithm 3.1) — together with the actnorm before it, as one linear map,
 //      since container version 6 — squeezes as permutations, each factor-out pushing x2 with
 //      its learned prior N(μ(x1), σ(x1)²); finally push z with N(0, I).
+//   Each layer pops its outputs and pushes its inputs in runs (since container version 7;
+//   CodingParams::coding_run): all pops of a run, then all its pushes.
 // Decoding is the exact mirror image in reverse order. For an elementwise y = f(x):
 //   encode: ȳ ← pop N(f(x̄), (σ f'(x̄))²);   push x̄ with N(f⁻¹(ȳ), σ²)
 //   decode: x̄ ← pop N(f⁻¹(ȳ), σ²);         push ȳ with N(f(x̄), (σ f'(x̄))²)
@@ -30,6 +32,15 @@
 
 namespace lbb {
 
+// The coding run of container version ≥ 7 (CodingParams::coding_run). Local bits-back pops
+// σ-noise (~18 bits at k = 32) for every element of a run before it pushes the run back, so
+// a layer coded in runs of 64 reaches ~1,200 bits below the message's top where a layer coded
+// whole reached ~18 bits per element: a tile's first pops on an empty stream go little deeper
+// than its dequantization noise needs, and fewer tiles at the start of each stream are coded
+// directly (committed grey crop: 43 instead of 33 of 64 tiles flow-coded, −0.9 % bytes).
+// Runs of 32 measured no smaller on 1,000 Fashion-MNIST images, 128 0.04 % larger.
+inline constexpr int64_t kCodingRun = 64;
+
 struct CodingParams {
   int precision_bits = 32;  // k: values live on a 2^-k grid (thesis: δ = 2^-32); 8 ≤ k ≤ 40
   double sigma = 0x1p-14;   // σ of the local bits-back noise (thesis: 2^-14); 0 < σ < 1
@@ -43,6 +54,10 @@ struct CodingParams {
   // Container version ≥ 6: the mixture couplings' inverses stop after a Newton step this small
   // (kMixtureInverseNewtonStop, det_elementwise.h); before, 0: only at 1e-13.
   double inverse_newton_stop = kMixtureInverseNewtonStop;
+  // Container version ≥ 7: a layer's pops and pushes alternate in runs of this many elements
+  // (kCodingRun; a 1×1 convolution's in runs of ⌈kCodingRun / C⌉ pixels); before, 0: all its
+  // pops, then all its pushes. Runs bound how deep below the message's top a layer reaches.
+  int64_t coding_run = kCodingRun;
 };
 
 class FlowCoder {
