@@ -125,6 +125,18 @@ TEST(Tiles, SmallInputsAreOneStream) {
   }
 }
 
+// lbb compress samples tiles to choose a model; the sample's bits do not depend on threads.
+TEST(Tiles, TileSampleDoesNotDependOnThreads) {
+  const CodingModel cm = coding_model(kGrey4x4);
+  const std::vector<ImageItem> items = {smooth_item("a.png", 1, 40, 44, 5), smooth_item("b.png", 1, 9, 30, 6)};
+  double dims1 = 0, dims3 = 0;
+  const double bits1 = sample_tile_bits(cm, true, items, 32, &dims1, 1);
+  const double bits3 = sample_tile_bits(cm, true, items, 32, &dims3, 3);
+  EXPECT_EQ(bits1, bits3);
+  EXPECT_EQ(dims1, (16 + 2 * 7) * 16.0) << "16 tiles of a.png, all 2 x 7 of b.png";
+  EXPECT_EQ(dims3, dims1);
+}
+
 TEST(Tiles, FlowTrialsAreNotRunInVain) {
   const CodingModel cm = coding_model(kGrey4x4);
   const ImageItem item = smooth_item("grey.png", 1, 40, 40, 4);

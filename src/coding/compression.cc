@@ -425,8 +425,9 @@ struct SampleCost {
 };
 
 // Full colour tiles of the flow's shape in `item`, a deterministic sample of up to `max_tiles`
-// of them, each coded (on scratch messages) by the flow and by the best direct coder.
-SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tiles) {
+// of them, each coded (on scratch messages, spread over `threads`) by the flow and by the best
+// direct coder; summed in tile order, so the result does not depend on the thread count.
+SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tiles, int threads) {
   SampleCost cost;
   const uint32_t cc = colour_planes(item);
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
@@ -434,19 +435,25 @@ SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tile
   const uint64_t rows = item.h / fh, cols = item.w / fw, groups = cc / fc;
   const uint64_t full = uint64_t{item.count} * groups * rows * cols;
   const uint64_t n = std::min<uint64_t>(full, static_cast<uint64_t>(std::max(0, max_tiles)));
-  DetScratch scratch;
-  std::vector<uint8_t> buf;
+  std::vector<Tile> tiles(n);
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t j = full * (2 * i + 1) / (2 * n);  // middles of n equal parts
-    Tile t;
+    Tile& t = tiles[i];
     t.planes = fc, t.h = fh, t.w = fw;
     t.image = static_cast<uint32_t>(j / (groups * rows * cols));
     j %= groups * rows * cols;
     t.plane0 = static_cast<uint32_t>(j / (rows * cols)) * fc;
     j %= rows * cols;
     t.y0 = static_cast<uint32_t>(j / cols) * fh, t.x0 = static_cast<uint32_t>(j % cols) * fw;
-    cost.flow_or_direct += flow_or_direct_bits(tc, item, t, &buf, scratch);
-    cost.dims += static_cast<double>(buf.size());
+  }
+  std::vector<double> bits(n);
+  DetFlowModel::parallel_images(static_cast<int64_t>(n), threads, [&](int64_t i, DetScratch& scratch) {
+    std::vector<uint8_t> buf;
+    bits[i] = flow_or_direct_bits(tc, item, tiles[i], &buf, scratch);
+  });
+  for (uint64_t i = 0; i < n; ++i) {
+    cost.flow_or_direct += bits[i];
+    cost.dims += static_cast<double>(tiles[i].subpixels());
   }
   return cost;
 }
@@ -662,7 +669,7 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
 }
 
 double sample_tile_bits(const CodingModel& model, bool float32, const std::vector<ImageItem>& items, int max_tiles,
-                        double* sample_dims) {
+                        double* sample_dims, int threads) {
   CodingParams params;
   params.activations = float32 ? DetActivations::kFloat32 : DetActivations::kDouble;
   const FlowCoder coder(model.networks(float32), params);
@@ -672,7 +679,7 @@ double sample_tile_bits(const CodingModel& model, bool float32, const std::vecto
   const size_t n = items.size(), used = std::min<size_t>(n, static_cast<size_t>(std::max(1, max_tiles)));
   const int per_item = std::max(1, max_tiles / static_cast<int>(std::max<size_t>(1, used)));
   for (size_t i = 0; i < used; ++i) {
-    const SampleCost s = sample_costs(tc, items[n * (2 * i + 1) / (2 * used)], per_item);
+    const SampleCost s = sample_costs(tc, items[n * (2 * i + 1) / (2 * used)], per_item, resolve_threads(threads));
     bits += s.flow_or_direct, dims += s.dims;
   }
   if (sample_dims) *sample_dims = dims;

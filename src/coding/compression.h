@@ -136,9 +136,10 @@ std::vector<ImageItem> items_of_image_set(const ImageSet& set, const std::string
 
 // Expected bits of coding a sample of up to `max_tiles` full colour tiles of `items` with the
 // best of flow and direct coders (for choosing a model, and the flow-or-direct tiling of
-// large images), with float32 networks and activations or in float64. Deterministic.
+// large images), with float32 networks and activations or in float64, on `threads` threads
+// (0: all cores). Deterministic, whatever the thread count.
 double sample_tile_bits(const CodingModel& model, bool float32, const std::vector<ImageItem>& items, int max_tiles,
-                        double* sample_dims);
+                        double* sample_dims, int threads = 0);
 
 // Decodes every image and checks the stored CRC; throws InputError("<name>: …") on a wrong
 // model, unknown options, a stream that does not decode to its initial state, or a CRC

@@ -17,8 +17,9 @@ namespace lbb {
 namespace {
 
 // The model to code `items` with: --model, or the candidate that codes a sample of their
-// tiles in the fewest bits (said on stderr when there was a choice).
-CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32) {
+// tiles in the fewest bits (said on stderr when there was a choice), sampled on `threads`.
+CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32,
+                         int threads) {
   if (!model_arg.empty()) return load_coding_model(model_arg);
   const std::vector<std::string> files = candidate_model_files();
   if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
@@ -45,7 +46,7 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   for (CodingModel& m : models) {
     if (any_match && !matches(m)) continue;
     double dims = 0;
-    const double bits = sample_tile_bits(m, float32, items, 32, &dims);
+    const double bits = sample_tile_bits(m, float32, items, 32, &dims, threads);
     const double bpd = dims > 0 ? bits / dims : INFINITY;
     if (best.empty() || bpd < best_bpd) best_bpd = bpd, best = std::move(m);
   }
@@ -97,7 +98,7 @@ void add_compress_command(CLI::App& app) {
     if (!args->force && std::filesystem::exists(out))
       throw std::runtime_error(out + ": already exists (use --force to overwrite)");
     const std::vector<ImageItem> items = load_image_items(args->inputs);
-    CodingModel model = choose_model(args->model, items, !args->f64);
+    CodingModel model = choose_model(args->model, items, !args->f64, args->threads);
     CompressOptions opt;
     opt.coding.precision_bits = args->precision;
     opt.coding.sigma = args->sigma;
