@@ -1,6 +1,7 @@
 #include "det/det_team.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -17,8 +18,13 @@
 namespace lbb {
 
 namespace {
-// Pauses (some tens of microseconds) before an idle helper sleeps on the condition variable.
-constexpr int kSpins = 4000;
+// How long an idle helper spins before it sleeps on the condition variable. A tile's parallel
+// regions come every few tens to hundreds of microseconds (the entropy coder runs serially
+// between them), and waking a sleeper costs about as much. Measured in time, not in pauses (a
+// pause takes 12 ns on this Intel Xeon, far less on AMD Zen 4): a one-stream 853×533 grey
+// photograph decoded on 2 threads in 4.35 s (median of 5 alternated runs) spinning 0.5 ms,
+// 4.56 s spinning 4,000 pauses (48 µs), 5.6 s on one thread.
+constexpr auto kSpinTime = std::chrono::microseconds(500);
 // The ticket word: bits 0-31 helpers that joined the current job, bit 32 "closed" (no more may
 // join), bits 33-63 the job's generation.
 constexpr uint64_t kJoinedMask = 0xFFFFFFFFull, kClosed = uint64_t{1} << 32;
@@ -58,9 +64,11 @@ struct DetTeam::State {
     uint64_t seen = 0;  // the last generation this helper looked at
     for (;;) {
       uint64_t t = ticket.load(std::memory_order_acquire);
-      for (int spin = 0; generation_of(t) == seen && spin < kSpins && !stop.load(std::memory_order_relaxed); ++spin) {
+      const auto sleep_at = std::chrono::steady_clock::now() + kSpinTime;
+      for (uint32_t spin = 1; generation_of(t) == seen && !stop.load(std::memory_order_relaxed); ++spin) {
         LBB_CPU_RELAX();
         t = ticket.load(std::memory_order_acquire);
+        if (spin % 64 == 0 && std::chrono::steady_clock::now() >= sleep_at) break;
       }
       if (generation_of(t) == seen) {
         std::unique_lock<std::mutex> lock(mutex);

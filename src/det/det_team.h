@@ -6,8 +6,8 @@
 // blocks, ranges of elements of an elementwise array, positions of a channel norm, attention's
 // queries. No reduction is ever split, so results and bytes never depend on the team's size.
 //
-// Helpers spin briefly between jobs (an image's parallel regions come every few tens of
-// microseconds, between them the entropy coder runs serially), then sleep.
+// Helpers spin for up to half a millisecond between jobs (an image's parallel regions come every
+// few tens to hundreds of microseconds, between them the entropy coder runs serially), then sleep.
 #pragma once
 
 #include <algorithm>
