@@ -40,17 +40,30 @@ const char* kFileF32Activations = "tests/data/golden_f32_activations.lbb";
 const char* kRunsModel = "tests/data/golden_runs_model.lbbm";
 const char* kRunsFile = "tests/data/golden_runs.lbb";
 
-ImageSet golden_images() {
+// n grey side×side images: a ramp (fx per column, fy per row) plus 4 bits of LCG noise.
+ImageSet ramp_images(uint32_t n, uint32_t side, uint32_t seed, uint32_t fx, uint32_t fy, const char* name) {
   ImageSet set;
-  set.n = 40, set.c = 1, set.h = 8, set.w = 8;
-  uint32_t s = 2024;
-  for (uint32_t i = 0; i < set.n * 64; ++i) {
+  set.n = n, set.c = 1, set.h = side, set.w = side;
+  uint32_t s = seed;
+  for (uint32_t i = 0; i < n * side * side; ++i) {
     s = s * 1664525u + 1013904223u;
-    const uint32_t x = i % 8, y = i / 8 % 8;
-    set.pixels.push_back(static_cast<uint8_t>((x * 20 + y * 9 + (s >> 28)) & 0xff));
+    const uint32_t x = i % side, y = i / side % side;
+    set.pixels.push_back(static_cast<uint8_t>((x * fx + y * fy + (s >> 28)) & 0xff));
   }
-  set.names.assign(set.n, "golden");
+  set.names.assign(n, name);
   return set;
+}
+
+ImageSet golden_images() { return ramp_images(40, 8, 2024, 20, 9, "golden"); }
+
+// The golden models' configuration, for side×side grey tiles.
+FlowConfig golden_config(int side) {
+  const std::string s = std::to_string(side);
+  return parse_flow_config(
+      "image = 1x" + s + "x" + s + "\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 8\n"
+      "dequant_context_blocks = 1\nfilters = 8\ncomponents = 3\nheads = 2\nactnorm = channel\n"
+      "attention_max_positions = 16\nflow = checker channel split squeeze checker\n",
+      "golden");
 }
 
 // The committed images as the file holds them: the IDX file as one entry, and two small images
@@ -76,18 +89,7 @@ CompressOptions golden_options() {
 }
 
 // 16×16 images of the same kind as golden_images(), made here (not committed).
-std::vector<ImageItem> golden_runs_items() {
-  ImageSet set;
-  set.n = 30, set.c = 1, set.h = 16, set.w = 16;
-  uint32_t s = 77;
-  for (uint32_t i = 0; i < set.n * 256; ++i) {
-    s = s * 1664525u + 1013904223u;
-    const uint32_t x = i % 16, y = i / 16 % 16;
-    set.pixels.push_back(static_cast<uint8_t>((x * 11 + y * 6 + (s >> 28)) & 0xff));
-  }
-  set.names.assign(set.n, "runs");
-  return items_of_image_set(set, "runs.idx");
-}
+std::vector<ImageItem> golden_runs_items() { return items_of_image_set(ramp_images(30, 16, 77, 11, 6, "runs"), "runs.idx"); }
 
 CompressOptions golden_runs_options() {
   CompressOptions opt = golden_options();
@@ -97,28 +99,15 @@ CompressOptions golden_runs_options() {
 }
 
 void write_golden_runs() {
-  FlowConfig cfg = parse_flow_config(
-      "image = 1x16x16\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 8\n"
-      "dequant_context_blocks = 1\nfilters = 8\ncomponents = 3\nheads = 2\nactnorm = channel\n"
-      "attention_max_positions = 16\nflow = checker channel split squeeze checker\n",
-      "golden runs");
+  const FlowConfig cfg = golden_config(16);
   TensorArchive archive = det_synthetic_model_archive(cfg, 6, 0.02);
-  ImageSet train;
-  train.n = 1, train.c = 1, train.h = 16, train.w = 16;
-  train.pixels = golden_runs_items()[0].pixels;
-  train.pixels.resize(256);
-  train.names = {"runs"};
-  add_direct_model(&archive, train);
+  add_direct_model(&archive, ramp_images(1, 16, 77, 11, 6, "runs"));  // the first of the images
   save_archive(kRunsModel, archive);
   write_container(kRunsFile, compress_items(load_coding_model(kRunsModel), golden_runs_items(), golden_runs_options(), nullptr));
 }
 
 void write_golden() {
-  FlowConfig cfg = parse_flow_config(
-      "image = 1x8x8\nbase_squeezes = 1\ndequant_couplings = 2\ndequant_filters = 8\n"
-      "dequant_context_blocks = 1\nfilters = 8\ncomponents = 3\nheads = 2\nactnorm = channel\n"
-      "attention_max_positions = 16\nflow = checker channel split squeeze checker\n",
-      "golden");
+  const FlowConfig cfg = golden_config(8);
   TensorArchive archive = det_synthetic_model_archive(cfg, 5, 0.02);
   ImageSet images = golden_images();
   add_direct_model(&archive, images);
