@@ -21,7 +21,7 @@ namespace {
 // How long an idle helper spins before it sleeps on the condition variable. A tile's parallel
 // regions come every few tens to hundreds of microseconds (the entropy coder runs serially
 // between them), and waking a sleeper costs about as much. Measured in time, not in pauses (a
-// pause takes 12 ns on this Intel Xeon, far less on AMD Zen 4): a one-stream 853×533 grey
+// pause takes 12 ns on this Intel Xeon and differs between CPUs): a one-stream 853×533 grey
 // photograph decoded on 2 threads in 4.35 s (median of 5 alternated runs) spinning 0.5 ms,
 // 4.56 s spinning 4,000 pauses (48 µs), 5.6 s on one thread.
 constexpr auto kSpinTime = std::chrono::microseconds(500);
