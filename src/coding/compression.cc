@@ -420,18 +420,12 @@ double flow_or_direct_bits(const TileCoder& tc, const ImageItem& item, const Til
   return std::min(direct, m.bits() - before + model_bits(mode_model(true), 0));
 }
 
-struct SampleCost {
-  double flow_or_direct = 0, dims = 0;  // bits of the cheaper of flow and direct, summed; subpixels
-};
-
-// Full colour tiles of the flow's shape in `item`, a deterministic sample of up to `max_tiles`
-// of them, each coded (on scratch messages, spread over `threads`) by the flow and by the best
-// direct coder; summed in tile order, so the result does not depend on the thread count.
-SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tiles, int threads) {
-  SampleCost cost;
+// Full colour tiles of the flow's shape in `item`: a deterministic sample of up to `max_tiles`
+// of them (the middles of equal parts).
+std::vector<Tile> sample_tiles(const TileCoder& tc, const ImageItem& item, int max_tiles) {
   const uint32_t cc = colour_planes(item);
   const uint32_t fc = tc.flow_channels(), fh = tc.flow_height(), fw = tc.flow_width();
-  if ((fc != cc && fc != 1) || item.h < fh || item.w < fw) return cost;
+  if ((fc != cc && fc != 1) || item.h < fh || item.w < fw) return {};
   const uint64_t rows = item.h / fh, cols = item.w / fw, groups = cc / fc;
   const uint64_t full = uint64_t{item.count} * groups * rows * cols;
   const uint64_t n = std::min<uint64_t>(full, static_cast<uint64_t>(std::max(0, max_tiles)));
@@ -446,16 +440,7 @@ SampleCost sample_costs(const TileCoder& tc, const ImageItem& item, int max_tile
     j %= rows * cols;
     t.y0 = static_cast<uint32_t>(j / cols) * fh, t.x0 = static_cast<uint32_t>(j % cols) * fw;
   }
-  std::vector<double> bits(n);
-  DetFlowModel::parallel_images(static_cast<int64_t>(n), threads, [&](int64_t i, DetScratch& scratch) {
-    std::vector<uint8_t> buf;
-    bits[i] = flow_or_direct_bits(tc, item, tiles[i], &buf, scratch);
-  });
-  for (uint64_t i = 0; i < n; ++i) {
-    cost.flow_or_direct += bits[i];
-    cost.dims += static_cast<double>(tiles[i].subpixels());
-  }
-  return cost;
+  return tiles;
 }
 
 // Bits per subpixel of the direct coders on the large tiles of a direct-only entry, estimated on
@@ -674,13 +659,30 @@ double sample_tile_bits(const CodingModel& model, bool float32, const std::vecto
   params.activations = float32 ? DetActivations::kFloat32 : DetActivations::kDouble;
   const FlowCoder coder(model.networks(float32), params);
   const TileCoder tc(model, coder);
-  double bits = 0, dims = 0;
-  // At most max_tiles items (evenly spread), so that a directory of many files costs no more.
+  // At most max_tiles items (evenly spread), so that a directory of many files costs no more;
+  // every sampled tile of them coded on the threads, summed item by item in tile order (the
+  // same bits whatever the thread count).
   const size_t n = items.size(), used = std::min<size_t>(n, static_cast<size_t>(std::max(1, max_tiles)));
   const int per_item = std::max(1, max_tiles / static_cast<int>(std::max<size_t>(1, used)));
+  std::vector<std::pair<const ImageItem*, Tile>> sample;
+  std::vector<size_t> first(used + 1, 0);  // item i's tiles: sample[first[i], first[i + 1])
   for (size_t i = 0; i < used; ++i) {
-    const SampleCost s = sample_costs(tc, items[n * (2 * i + 1) / (2 * used)], per_item, resolve_threads(threads));
-    bits += s.flow_or_direct, dims += s.dims;
+    const ImageItem& item = items[n * (2 * i + 1) / (2 * used)];
+    for (const Tile& t : sample_tiles(tc, item, per_item)) sample.emplace_back(&item, t);
+    first[i + 1] = sample.size();
+  }
+  std::vector<double> tile_bits(sample.size());
+  DetFlowModel::parallel_images(static_cast<int64_t>(sample.size()), resolve_threads(threads),
+                                [&](int64_t k, DetScratch& scratch) {
+                                  std::vector<uint8_t> buf;
+                                  tile_bits[k] = flow_or_direct_bits(tc, *sample[k].first, sample[k].second, &buf, scratch);
+                                });
+  double bits = 0, dims = 0;
+  for (size_t i = 0; i < used; ++i) {
+    double item_bits = 0, item_dims = 0;
+    for (size_t k = first[i]; k < first[i + 1]; ++k)
+      item_bits += tile_bits[k], item_dims += static_cast<double>(sample[k].second.subpixels());
+    bits += item_bits, dims += item_dims;
   }
   if (sample_dims) *sample_dims = dims;
   return bits;
