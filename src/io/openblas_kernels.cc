@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 
 namespace lbb {
 
@@ -19,6 +18,13 @@ std::string widest_openblas_kernels() {
   return "";
 }
 
+std::string openblas_core_name(void* handle) {
+  using CoreName = char* (*)();
+  const auto core_name = reinterpret_cast<CoreName>(dlsym(handle, "openblas_get_corename"));
+  const char* core = core_name ? core_name() : nullptr;
+  return core ? core : "";
+}
+
 void choose_openblas_kernels() {
   if (std::getenv("OPENBLAS_CORETYPE")) return;
   const std::string kernels = widest_openblas_kernels();
@@ -27,11 +33,7 @@ void choose_openblas_kernels() {
 
 void rerun_with_openblas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE")) return;
-  using CoreName = char* (*)();
-  const auto core_name = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  if (!core_name) return;  // no OpenBLAS in this process
-  const char* core = core_name();
-  if (!core || std::strcmp(core, "Prescott") != 0) return;
+  if (openblas_core_name(RTLD_DEFAULT) != "Prescott") return;  // also: no OpenBLAS in this process
   const std::string kernels = widest_openblas_kernels();
   if (kernels.empty()) return;
   setenv("OPENBLAS_CORETYPE", kernels.c_str(), 1);

@@ -13,6 +13,10 @@ namespace lbb {
 // or "" (let OpenBLAS decide).
 std::string widest_openblas_kernels();
 
+// The kernels an OpenBLAS runs (openblas_get_corename), looked up in `handle` (a dlopen
+// handle, or RTLD_DEFAULT for the OpenBLAS this process loaded at start-up); "" without one.
+std::string openblas_core_name(void* handle);
+
 // Before OpenBLAS is loaded (dlopen): sets OPENBLAS_CORETYPE to widest_openblas_kernels()
 // unless the environment has it (with any value).
 void choose_openblas_kernels();

@@ -148,13 +148,11 @@ GemmRate measure_gemm(int threads) {
   using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
                          int);
   using SetThreads = void (*)(int);
-  using CoreName = char* (*)();
   GemmRate r;
   choose_openblas_kernels();  // no effect once OpenBLAS is loaded (lbb-train): `core` says what ran
   void* lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   if (!lib) return r;
-  if (const auto core_name = reinterpret_cast<CoreName>(dlsym(lib, "openblas_get_corename")))
-    r.core = core_name();
+  r.core = openblas_core_name(lib);
   const auto dgemm = reinterpret_cast<Dgemm>(dlsym(lib, "cblas_dgemm"));
   const auto sgemm = reinterpret_cast<Sgemm>(dlsym(lib, "cblas_sgemm"));
   const auto set_threads = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
