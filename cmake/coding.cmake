@@ -24,6 +24,7 @@ endif()
 if(LBB_BUILD_TESTS)
   lbb_add_test(compress_test SOURCES tests/compress_test.cc LIBS lbb_compress)
   lbb_add_test(compress_tiles_test SOURCES tests/compress_tiles_test.cc LIBS lbb_compress)
+  target_compile_definitions(compress_tiles_test PRIVATE LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   lbb_add_test(compress_golden_test SOURCES tests/compress_golden_test.cc LIBS lbb_compress)
 
   # The same coding path built with the kernels' baseline (x86-64 SSE2) clones only: decoding

@@ -3,6 +3,8 @@
 
     scripts/bench_codecs.py DIR [--out OUT] [--lbb BUILD/lbb] [--model M] [--codecs a,b,...]
 
+A codec "lbb OPTIONS" is lbb compress with those options (e.g. "lbb,lbb --exhaustive").
+
 For every PNG/PGM/PPM image of DIR (sorted by name), as a PNG without metadata, each codec encodes
 it alone (one process, as a user would run it, all cores) and decodes it again; every decoded image is compared
 with the original pixel by pixel (ImageMagick, 8-bit RGBA), and a mismatch stops the run. Prints
@@ -71,9 +73,9 @@ def main():
     args = ap.parse_args()
     chosen = [c.strip() for c in args.codecs.split(",") if c.strip()]
     for c in chosen:
-        if c != "lbb" and c not in CODECS:
+        if c.split()[0] != "lbb" and c not in CODECS:
             sys.exit(f"bench_codecs: unknown codec {c!r} (known: lbb, {', '.join(CODECS)})")
-    for tool in ["identify", "convert"] + [CODECS[c][0][0] for c in chosen if c != "lbb"]:
+    for tool in ["identify", "convert"] + [CODECS[c][0][0] for c in chosen if c.split()[0] != "lbb"]:
         if not shutil.which(tool):
             sys.exit(f"bench_codecs: {tool} not found (scripts/setup.sh installs it)")
     images = sorted(f for f in os.listdir(args.dir) if f.lower().endswith((".png", ".pgm", ".ppm", ".pnm")))
@@ -100,9 +102,10 @@ def main():
                     if f == "in":
                         continue
                     shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
-                if codec == "lbb":
+                if codec.split()[0] == "lbb":
                     enc += ".lbb"
-                    argv = [args.lbb, "compress", src, "-o", enc] + (["--model", args.model] if args.model else [])
+                    argv = [args.lbb, "compress", src, "-o", enc] + codec.split()[1:] + (
+                        ["--model", args.model] if args.model else [])
                     t_enc = run(argv, f"lbb compress {name}")
                     os.mkdir(dec)
                     t_dec = run([args.lbb, "decompress", enc, "-o", dec] + (["--model", args.model] if args.model else []),

@@ -3,7 +3,10 @@
 // layout, thread-count invariance, the per-tile choice of coder, names and formats kept.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "coding/compression.h"
+#include "coding/flow_trial_gate.h"
 #include "io/errors.h"
 #include "model/adaptive_image_model.h"
 
@@ -148,6 +151,64 @@ TEST(Tiles, FlowTrialsAreNotRunInVain) {
   EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 50);
   EXPECT_GE(r.flow_trials_borrowed, 1) << "the first trial comes at k/2 bits per subpixel, too early";
   EXPECT_LE(r.flow_trials_borrowed, 2) << r.flow_trials << " trials";
+}
+
+TEST(FlowTrialGate, SkipsWhereTrialsLostAndExploresAgain) {
+  FlowTrialGate gate;
+  for (int i = 0; i < FlowTrialGate::kMinTrials - 1; ++i) {
+    EXPECT_TRUE(gate.worth_trying(1.0)) << "too few trials to judge: " << i;
+    gate.record(1.0, 1.4);  // the flow lost
+  }
+  EXPECT_TRUE(gate.worth_trying(1.1));
+  gate.record(1.1, 1.2);
+  // 8 trials within ±0.25 bits per subpixel, none saved anything: skip, but every 8th is tried.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < FlowTrialGate::kExploreEvery - 1; ++i) EXPECT_FALSE(gate.worth_trying(1.2)) << i;
+    EXPECT_TRUE(gate.worth_trying(1.2)) << "the exploring trial";
+  }
+  EXPECT_TRUE(gate.worth_trying(1.5)) << "no trials within 0.25 of 1.5";
+  EXPECT_TRUE(gate.worth_trying(3.0));
+  // One trial that saved 0.1 bits per subpixel lifts the mean over the 9 above kMinSaving.
+  gate.record(0.9, 0.8);
+  EXPECT_TRUE(gate.worth_trying(1.0));
+  EXPECT_TRUE(gate.worth_trying(1.0));
+}
+
+TEST(FlowTrialGate, BucketsClampAnyCost) {
+  FlowTrialGate gate;
+  for (int i = 0; i < FlowTrialGate::kMinTrials; ++i) gate.record(100.0, 200.0);
+  EXPECT_FALSE(gate.worth_trying(50.0)) << "costs past the last bucket share it";
+  EXPECT_TRUE(gate.worth_trying(-1.0));
+  EXPECT_TRUE(gate.worth_trying(std::nan("")));
+}
+
+// On tiles where the flow keeps losing, the encoder stops trying it; --exhaustive tries every
+// tile. One strip of 64 tiles of the shipped Fashion-MNIST model's size: test images, where
+// the flow wins, alternating with linear ramps, where the adaptive coder costs almost nothing.
+TEST(Tiles, FlowTrialsAreSkippedWhereTheFlowLoses) {
+  const CodingModel cm = load_coding_model(LBB_SOURCE_DIR "/models/fmnist.lbbm");
+  const ImageItem fashion = load_image_items({"fmnist:test:32"})[0];
+  ImageItem strip;
+  strip.name = "strip.png", strip.format = ImageFormat::kPng, strip.channels = 1, strip.h = 28, strip.w = 28 * 64;
+  strip.pixels.resize(size_t{strip.h} * strip.w);
+  for (uint32_t t = 0; t < 64; ++t)
+    for (uint32_t y = 0; y < 28; ++y)
+      for (uint32_t x = 0; x < 28; ++x)
+        strip.pixels[size_t{y} * strip.w + t * 28 + x] =
+            t % 2 == 0 ? fashion.pixels[size_t{t / 2} * 28 * 28 + y * 28 + x] : static_cast<uint8_t>(60 + 3 * x + 2 * y);
+  CompressOptions opt;
+  opt.float32_networks = opt.float32_activations = true;
+  CompressReport gated, all;
+  expect_same(round_trip(cm, {strip}, opt, &gated), {strip});
+  opt.exhaustive = true;
+  expect_same(round_trip(cm, {strip}, opt, &all), {strip});
+  const int flow = static_cast<int>(TileMode::kFlow);
+  EXPECT_GT(gated.tiles_by_mode[flow], 10) << "the flow codes the fashion tiles";
+  EXPECT_GE(gated.flow_trials_skipped, 7) << gated.flow_trials << " trials";
+  EXPECT_EQ(all.flow_trials_skipped, 0);
+  EXPECT_EQ(all.flow_trials, gated.flow_trials + gated.flow_trials_skipped);
+  EXPECT_EQ(all.tiles_by_mode[flow], gated.tiles_by_mode[flow]) << "no ramp tile is worth the flow";
+  EXPECT_EQ(all.total_bytes, gated.total_bytes);
 }
 
 TEST(Tiles, EachTileGoesToItsCheapestCoder) {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "coding/flow_trial_gate.h"
 #include "io/errors.h"
 #include "io/tensor_archive.h"
 #include "model/adaptive_image_model.h"
@@ -766,6 +767,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     // per subpixel deep at k = 32 on the shipped models, 55 before container version 7).
     // Encoder-only: the decoder reads each tile's mode.
     double trial_depth_bps = 0.5 * k;
+    FlowTrialGate gate;  // and trials only where the stream's earlier trials paid off
     for (uint64_t ti = first[s + 1]; ti-- > first[s];) {  // pushed last tile first: decoded first tile first
       const Tile t = tiles.at(ti);
       const ContainerImage& e = c.images[t.entry];
@@ -778,10 +780,16 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
           tc.best_direct(buf.data(), t, fc, &direct_bits, carried_tile ? carried_codes.bits[ti - first[s]] : -1);
       double tile_bits = direct_bits;
       const double before = m.bits();
-      // The flow, once the message can lend what it pops first (DESIGN.md §6); kept only if
-      // it borrowed nothing and beat the direct coders, else the trial is rolled back (M6).
+      // The flow, once the message can lend what it pops first (DESIGN.md §6) and unless the
+      // gate expects it to lose; kept only if it borrowed nothing and beat the direct coders,
+      // else the trial is rolled back (M6).
       const double subpixels = static_cast<double>(buf.size());
-      if (fc && before - bits0 >= trial_depth_bps * subpixels) {
+      bool trial = fc && before - bits0 >= trial_depth_bps * subpixels;
+      if (trial && !opt.exhaustive && !opt.prefer_flow && !gate.worth_trying(direct_bits / subpixels)) {
+        trial = false;
+        ++r.flow_trials_skipped;
+      }
+      if (trial) {
         const uint64_t borrowed = m.max_borrowed();
         m.begin_trial();
         coder.encode(m, buf.data(), scratch, &u);
@@ -793,6 +801,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
           const double depth = before - bits0 + ans::kWordBits * (w - 1);
           trial_depth_bps = std::max(trial_depth_bps, 0.9 * depth / subpixels);
         }
+        if (m.max_borrowed() == borrowed) gate.record(direct_bits / subpixels, flow_bits / subpixels);
         if (m.max_borrowed() == borrowed && (flow_bits < direct_bits || opt.prefer_flow)) {
           m.commit();
           mode = TileMode::kFlow;
@@ -856,6 +865,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
       report->flow_dims += r.flow_dims;
       report->flow_trials += r.flow_trials;
       report->flow_trials_borrowed += r.flow_trials_borrowed;
+      report->flow_trials_skipped += r.flow_trials_skipped;
     }
     report->total_bytes = container_overhead(c);
     for (const auto& s : c.streams) report->total_bytes += s.size();

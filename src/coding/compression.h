@@ -105,6 +105,10 @@ struct CompressOptions {
   // Code every tile the flow can code with the flow (once the message can lend its bits),
   // whatever the direct coders would cost: for tests of the flow path.
   bool prefer_flow = false;
+  // Run a flow trial on every tile the flow can code once the message is deep enough; by
+  // default tiles like those on which the stream's earlier trials lost are skipped
+  // (FlowTrialGate: fewer trials on photographs for a few bytes more).
+  bool exhaustive = false;
   std::function<void(int64_t done, int64_t total)> progress;  // subpixels; one thread at a time
 };
 
@@ -120,8 +124,9 @@ struct CompressReport {
   // Over the flow-coded tiles only (what the coder adds to the bound).
   double flow_theoretical_bits = 0, flow_net_bits = 0;
   int64_t flow_dims = 0;
-  // Flow trials run, and those rolled back because they borrowed (the message was too short).
-  int64_t flow_trials = 0, flow_trials_borrowed = 0;
+  // Flow trials run, those rolled back because they borrowed (the message was too short), and
+  // tiles deep enough for a trial that FlowTrialGate skipped.
+  int64_t flow_trials = 0, flow_trials_borrowed = 0, flow_trials_skipped = 0;
   uint64_t total_bytes = 0;      // size of the container file
   double seconds = 0;
 };

@@ -72,7 +72,7 @@ void add_compress_command(CLI::App& app) {
     std::vector<std::string> inputs;
     int threads = 0, streams = 0, precision = 32;
     double sigma = 0x1p-14;
-    bool json = false, force = false, f64 = false;
+    bool json = false, force = false, f64 = false, exhaustive = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("compress", "Compress images losslessly (local bits-back coding)");
@@ -91,6 +91,9 @@ void add_compress_command(CLI::App& app) {
   cmd->add_flag("--f64", args->f64,
                 "Evaluate the flow's networks in float64 (default: float32 networks and activations, 1.5-2x faster, "
                 "the same size within 0.002 bits/dim; the file records which)");
+  cmd->add_flag("--exhaustive", args->exhaustive,
+                "Try the flow on every tile (default: not on tiles like those where it lost before in the same "
+                "stream; on photographs a third fewer tries for under 0.01 % more bytes)");
   cmd->add_flag("--json", args->json, "Print one JSON object with the figures (also computes theoretical_bpd)");
   cmd->add_flag("-f,--force", args->force, "Overwrite the output file");
   cmd->callback([args] {
@@ -105,6 +108,7 @@ void add_compress_command(CLI::App& app) {
     opt.threads = args->threads;
     opt.streams = args->streams;
     opt.theoretical = args->json;
+    opt.exhaustive = args->exhaustive;
     opt.float32_networks = opt.float32_activations = !args->f64;
     CompressReport r;
     Container c;
@@ -129,7 +133,8 @@ void add_compress_command(CLI::App& app) {
           "\"constant_tiles\": %lld, \"edge_tiles\": %lld, \"edge_bpd\": %.6f, \"padding_bits\": 0, "
           "\"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, \"aux_bits\": %llu, \"total_bytes\": %llu, "
           "\"total_bpd\": %.6f, \"seconds\": %.3f, \"seconds_per_megapixel\": %.4f, \"flow_theoretical_bpd\": %.6f, "
-          "\"flow_net_bpd\": %.6f, \"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g, \"model\": \"%s\"}\n",
+          "\"flow_net_bpd\": %.6f, \"flow_trials\": %lld, \"flow_trials_borrowed\": %lld, \"flow_trials_skipped\": %lld, "
+          "\"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g, \"model\": \"%s\"}\n",
           static_cast<long long>(r.images), static_cast<long long>(r.entries), static_cast<long long>(r.dims),
           static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]), static_cast<long long>(direct),
           static_cast<long long>(r.tiles_by_mode[1]), static_cast<long long>(r.tiles_by_mode[2]),
@@ -137,7 +142,9 @@ void add_compress_command(CLI::App& app) {
           static_cast<long long>(r.edge_tiles), r.edge_dims > 0 ? r.edge_bits / r.edge_dims : 0.0,
           r.theoretical_bits / d, r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
           static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds, r.seconds / std::max(mpix, 1e-9),
-          fd > 0 ? r.flow_theoretical_bits / fd : 0.0, fd > 0 ? r.flow_net_bits / fd : 0.0, c.streams.size(),
+          fd > 0 ? r.flow_theoretical_bits / fd : 0.0, fd > 0 ? r.flow_net_bits / fd : 0.0,
+          static_cast<long long>(r.flow_trials), static_cast<long long>(r.flow_trials_borrowed),
+          static_cast<long long>(r.flow_trials_skipped), c.streams.size(),
           args->precision, args->sigma, model.path.c_str());
     } else {
       std::printf("%s: %lld images, %llu bytes, %.4f bits/dim; %lld tiles (%lld flow, %lld direct), %.1f s "
