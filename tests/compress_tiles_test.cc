@@ -184,15 +184,16 @@ TEST(FlowTrialGate, BucketsClampAnyCost) {
 }
 
 // On tiles where the flow keeps losing, the encoder stops trying it; --exhaustive tries every
-// tile. One strip of 64 tiles of the shipped Fashion-MNIST model's size: test images, where
+// tile. One strip of 96 tiles of the shipped Fashion-MNIST model's size: test images, where
 // the flow wins, alternating with linear ramps, where the adaptive coder costs almost nothing.
 TEST(Tiles, FlowTrialsAreSkippedWhereTheFlowLoses) {
   const CodingModel cm = load_coding_model(LBB_SOURCE_DIR "/models/fmnist.lbbm");
-  const ImageItem fashion = load_image_items({"fmnist:test:32"})[0];
+  constexpr uint32_t kTiles = 96;
+  const ImageItem fashion = load_image_items({"fmnist:test:" + std::to_string(kTiles / 2)})[0];
   ImageItem strip;
-  strip.name = "strip.png", strip.format = ImageFormat::kPng, strip.channels = 1, strip.h = 28, strip.w = 28 * 64;
+  strip.name = "strip.png", strip.format = ImageFormat::kPng, strip.channels = 1, strip.h = 28, strip.w = 28 * kTiles;
   strip.pixels.resize(size_t{strip.h} * strip.w);
-  for (uint32_t t = 0; t < 64; ++t)
+  for (uint32_t t = 0; t < kTiles; ++t)
     for (uint32_t y = 0; y < 28; ++y)
       for (uint32_t x = 0; x < 28; ++x)
         strip.pixels[size_t{y} * strip.w + t * 28 + x] =
@@ -210,6 +211,15 @@ TEST(Tiles, FlowTrialsAreSkippedWhereTheFlowLoses) {
   EXPECT_EQ(all.flow_trials, gated.flow_trials + gated.flow_trials_skipped);
   EXPECT_EQ(all.tiles_by_mode[flow], gated.tiles_by_mode[flow]) << "no ramp tile is worth the flow";
   EXPECT_EQ(all.total_bytes, gated.total_bytes);
+  // Each stream has its own gate: the same file on 1 and on 2 threads.
+  opt.exhaustive = false;
+  opt.streams = 2;
+  CompressReport two;
+  opt.threads = 1;
+  const std::vector<uint8_t> one_thread = serialize_container(compress_items(cm, {strip}, opt, nullptr));
+  opt.threads = 2;
+  EXPECT_EQ(serialize_container(compress_items(cm, {strip}, opt, &two)), one_thread);
+  EXPECT_GT(two.flow_trials_skipped, 0);
 }
 
 TEST(Tiles, EachTileGoesToItsCheapestCoder) {
