@@ -795,14 +795,16 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
         coder.encode(m, buf.data(), scratch, &u);
         const double flow_bits = m.bits() - before + model_bits(mode_model(true), 0);
         ++r.flow_trials;
-        if (m.max_borrowed() != borrowed) {  // w words borrowed: ≥ (w − 1)·32 bits below the bottom
+        const bool borrowed_any = m.max_borrowed() != borrowed;
+        if (borrowed_any) {  // w words borrowed: ≥ (w − 1)·32 bits below the bottom
           ++r.flow_trials_borrowed;
           const double w = static_cast<double>(m.max_borrowed() - borrowed);
           const double depth = before - bits0 + ans::kWordBits * (w - 1);
           trial_depth_bps = std::max(trial_depth_bps, 0.9 * depth / subpixels);
+        } else {
+          gate.record(direct_bits / subpixels, flow_bits / subpixels);
         }
-        if (m.max_borrowed() == borrowed) gate.record(direct_bits / subpixels, flow_bits / subpixels);
-        if (m.max_borrowed() == borrowed && (flow_bits < direct_bits || opt.prefer_flow)) {
+        if (!borrowed_any && (flow_bits < direct_bits || opt.prefer_flow)) {
           m.commit();
           mode = TileMode::kFlow;
           tile_bits = flow_bits;
