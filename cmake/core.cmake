@@ -10,6 +10,7 @@ add_library(lbb_core STATIC
   src/model/linear_ar_gaussian.cc
   src/model/context_image_model.cc
   src/model/adaptive_image_model.cc
+  src/model/predictive_image_model.cc
   src/codec/parallel.cc
 )
 target_include_directories(lbb_core PUBLIC ${PROJECT_SOURCE_DIR}/src)
@@ -43,6 +44,7 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(codec_combinators_test SOURCES tests/codec_combinators_test.cc LIBS lbb_core)
   lbb_add_test(codec_parallel_test SOURCES tests/codec_parallel_test.cc LIBS lbb_core)
   lbb_add_test(model_adaptive_image_test SOURCES tests/model_adaptive_image_test.cc LIBS lbb_core)
+  lbb_add_test(model_predictive_image_test SOURCES tests/model_predictive_image_test.cc LIBS lbb_core lbb_io)
 endif()
 
 if(LBB_BUILD_BENCH)

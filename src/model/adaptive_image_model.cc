@@ -309,12 +309,12 @@ inline uint32_t cum_below(const uint32_t* f, int s) {
 
 // Appends the interval of every sample, in decoding order; returns their exact bits.
 double record_tile(const Model& M, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
-                   State* const* states, const TileBorder* border, std::vector<AdaptiveInterval>* out) {
+                   State* const* states, const TileBorder* border, std::vector<Interval>* out) {
   double bits = 0;
   run_tile<false>(M, tile, nullptr, channels, h, w, states, border, [&](const uint32_t* f, uint32_t total, int s) {
     const uint64_t q = ans::kTotal / total;
     bits += ans::kPrecisionBits - std::log2(static_cast<double>(f[s] * q));
-    if (out) out->push_back(AdaptiveInterval{cum_below(f, s), f[s], total});
+    if (out) out->push_back(Interval{cum_below(f, s) * q, f[s] * q});
     return s;
   });
   return bits;
@@ -333,12 +333,6 @@ void pop_tile(const Model& M, Message& m, uint8_t* tile, uint32_t channels, uint
     m.pop(cum * q, f[s] * q);
     return s;
   });
-}
-
-void check_border(const TileBorder& b, uint32_t channels, uint32_t h, uint32_t w) {
-  if (channels > AdaptiveState::kMaxPlanes || (b.has_above && b.above.size() < size_t{channels} * (w + 2)) ||
-      (b.has_left && b.left.size() < size_t{channels} * h) || ((b.has_corner || b.has_above_right) && !b.has_above))
-    throw std::invalid_argument("adaptive image model: border does not fit the tile");
 }
 
 }  // namespace
@@ -369,11 +363,11 @@ std::vector<State*> states_of(AdaptiveState& state, uint32_t channels) {
 }  // namespace
 
 void push_adaptive_tile(Message& m, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
-  std::vector<AdaptiveInterval> coded;
+  std::vector<Interval> coded;
   coded.reserve(size_t{channels} * h * w);
   FreshStates st(default_model(), channels);
   record_tile(default_model(), tile, channels, h, w, st.ptrs.data(), nullptr, &coded);
-  push_adaptive_intervals(m, coded.data(), coded.size());
+  push_intervals_reversed(m, coded.data(), coded.size());
 }
 
 void pop_adaptive_tile(Message& m, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w) {
@@ -387,23 +381,15 @@ double adaptive_tile_bits(const uint8_t* tile, uint32_t channels, uint32_t h, ui
 }
 
 double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
-                            const TileBorder& border, std::vector<AdaptiveInterval>* intervals) {
-  check_border(border, channels, h, w);
+                            const TileBorder& border, std::vector<Interval>* intervals) {
+  check_tile_border(border, channels, AdaptiveState::kMaxPlanes, h, w, "adaptive image model");
   const std::vector<State*> st = states_of(state, channels);
   return record_tile(carried_model(), tile, channels, h, w, st.data(), &border, intervals);
 }
 
-void push_adaptive_intervals(Message& m, const AdaptiveInterval* intervals, size_t count) {
-  for (size_t k = count; k-- > 0;) {
-    const AdaptiveInterval& c = intervals[k];
-    const uint64_t q = ans::kTotal / c.total;
-    m.push(c.cum * q, c.freq * q);
-  }
-}
-
 void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
                        const TileBorder& border) {
-  check_border(border, channels, h, w);
+  check_tile_border(border, channels, AdaptiveState::kMaxPlanes, h, w, "adaptive image model");
   const std::vector<State*> st = states_of(state, channels);
   pop_tile(carried_model(), m, tile, channels, h, w, st.data(), &border);
 }

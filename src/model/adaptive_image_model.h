@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "ans/message.h"
+#include "model/model.h"
+#include "model/tile_border.h"
 
 namespace lbb {
 
@@ -72,27 +74,12 @@ class AdaptiveState {
   std::unique_ptr<Plane> planes_[kMaxPlanes];
 };
 
-// Samples around an h×w tile, per plane, in the frame the tile is coded in (raster order):
-// above[p·(w+2) + 0] is the sample above-left of the tile, [1 + j] the one above column j,
-// [w + 1] the one above-right; left[p·h + i] the one left of row i.  A flag says which are known.
-struct TileBorder {
-  std::vector<uint8_t> above, left;
-  bool has_above = false, has_corner = false, has_above_right = false, has_left = false;
-};
-
-// One coded sample: the interval [cum, cum + freq) of a context total, in units of ⌊2^63/total⌋.
-struct AdaptiveInterval {
-  uint32_t cum, freq, total;
-};
-
 // Runs the model over `tile` (planar, channels ≤ kMaxPlanes) with `state`, which it updates;
-// appends one interval per sample, in decoding order, to `intervals` (if not null) and returns
-// their exact bits.  Throws std::invalid_argument if `border` does not fit the tile.
+// appends one interval per sample, in decoding order, to `intervals` (if not null; push them
+// with push_intervals_reversed) and returns their exact bits.  Throws std::invalid_argument if
+// `border` does not fit the tile.
 double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
-                            const TileBorder& border, std::vector<AdaptiveInterval>* intervals);
-// Pushes the `count` intervals record_adaptive_tile appended for one tile (in reverse, so that
-// they pop in decoding order).
-void push_adaptive_intervals(Message& m, const AdaptiveInterval* intervals, size_t count);
+                            const TileBorder& border, std::vector<Interval>* intervals);
 // Pops the tile those intervals code, given the state and border the encoder had; updates
 // `state` as record_adaptive_tile did.  Throws CodingError on a slot no symbol has.
 void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,

@@ -7,6 +7,7 @@
 // and push_symbol / pop_symbol below code one symbol with it on a Message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -38,6 +39,12 @@ inline uint64_t pop_symbol(Message& m, const Model& model) {
   const Lookup l = model.find(m.peek());
   m.pop(l.start, l.freq);
   return l.index;
+}
+
+// Pushes intervals[0..count) last first, so that they pop in order (a coder that records a
+// tile's intervals forward, as its decoder will pop them, pushes them so).
+inline void push_intervals_reversed(Message& m, const Interval* intervals, size_t count) {
+  for (size_t k = count; k-- > 0;) m.push(intervals[k].start, intervals[k].freq);
 }
 
 // −log2 of the model's own probability of bin i (for codelength accounting and tests).

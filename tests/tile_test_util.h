@@ -1,0 +1,112 @@
+// Test tiles and tiled images for the direct tile coders (model_*_image_test.cc).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "model/tile_border.h"
+
+namespace lbb {
+namespace test {
+
+struct Tile {
+  uint32_t c, h, w;
+  std::vector<uint8_t> v;
+};
+
+inline uint64_t next(uint64_t& z) {
+  z = z * 6364136223846793005ull + 1442695040888963407ull;
+  return z >> 33;
+}
+
+inline Tile make(uint32_t c, uint32_t h, uint32_t w, const std::function<uint8_t(uint32_t, uint32_t, uint32_t)>& f) {
+  Tile t{c, h, w, std::vector<uint8_t>(size_t{c} * h * w)};
+  for (uint32_t ch = 0; ch < c; ++ch)
+    for (uint32_t i = 0; i < h; ++i)
+      for (uint32_t j = 0; j < w; ++j) t.v[(size_t{ch} * h + i) * w + j] = f(ch, i, j);
+  return t;
+}
+
+inline Tile random_tile(uint32_t c, uint32_t h, uint32_t w, uint64_t seed) {
+  uint64_t z = seed;
+  return make(c, h, w, [&](uint32_t, uint32_t, uint32_t) { return static_cast<uint8_t>(next(z)); });
+}
+
+// A smooth-ish "photo": gradients plus small noise, correlated across planes.
+inline Tile smooth_tile(uint32_t c, uint32_t h, uint32_t w, uint64_t seed) {
+  uint64_t z = seed;
+  return make(c, h, w, [&](uint32_t ch, uint32_t i, uint32_t j) {
+    return static_cast<uint8_t>(40 + i + 2 * j + 10 * ch + next(z) % 5);
+  });
+}
+
+inline std::vector<Tile> all_kinds(uint32_t c, uint32_t h, uint32_t w) {
+  std::vector<Tile> ts;
+  ts.push_back(random_tile(c, h, w, 7 + c * 1000 + h * 31 + w));
+  ts.push_back(make(c, h, w, [](uint32_t ch, uint32_t, uint32_t) { return static_cast<uint8_t>(200 + ch); }));
+  ts.push_back(make(c, h, w, [](uint32_t, uint32_t i, uint32_t) { return static_cast<uint8_t>(i % 2 ? 255 : 0); }));
+  ts.push_back(make(c, h, w, [](uint32_t, uint32_t, uint32_t j) { return static_cast<uint8_t>(j % 3 ? 17 : 230); }));
+  ts.push_back(make(c, h, w, [](uint32_t, uint32_t i, uint32_t j) { return static_cast<uint8_t>((i + j) % 2 ? 255 : 0); }));
+  ts.push_back(make(c, h, w, [](uint32_t ch, uint32_t i, uint32_t j) { return static_cast<uint8_t>(i * 7 + j * 3 + ch * 50); }));
+  ts.push_back(make(c, h, w, [](uint32_t, uint32_t i, uint32_t j) { return static_cast<uint8_t>(255 - i - j); }));
+  ts.push_back(smooth_tile(c, h, w, 99 + c));
+  return ts;
+}
+
+// An image of c planes, cut into t×t tiles (smaller at the right and bottom), coded as the
+// stream coder does in the frame it codes in: tiles in raster order (the decoding order), one
+// state carried across them, each tile's first row and column predicted from its decoded
+// neighbours above and left.
+struct TiledImage {
+  uint32_t c, h, w, t;
+  std::vector<uint8_t> v;  // planar
+  uint32_t rows() const { return (h + t - 1) / t; }
+  uint32_t cols() const { return (w + t - 1) / t; }
+  uint32_t th(uint32_t r) const { return std::min(t, h - r * t); }
+  uint32_t tw(uint32_t k) const { return std::min(t, w - k * t); }
+  std::vector<uint8_t> tile(uint32_t r, uint32_t k) const {
+    std::vector<uint8_t> out;
+    for (uint32_t p = 0; p < c; ++p)
+      for (uint32_t i = 0; i < th(r); ++i)
+        for (uint32_t j = 0; j < tw(k); ++j) out.push_back(v[(size_t{p} * h + r * t + i) * w + k * t + j]);
+    return out;
+  }
+  void put(uint32_t r, uint32_t k, const std::vector<uint8_t>& in) {
+    size_t n = 0;
+    for (uint32_t p = 0; p < c; ++p)
+      for (uint32_t i = 0; i < th(r); ++i)
+        for (uint32_t j = 0; j < tw(k); ++j) v[(size_t{p} * h + r * t + i) * w + k * t + j] = in[n++];
+  }
+  // The neighbours of tile (r, k) in `img` (decoded so far: the tiles before it in raster order).
+  TileBorder border(uint32_t r, uint32_t k, const std::vector<uint8_t>& img) const {
+    TileBorder b;
+    const uint32_t y0 = r * t, x0 = k * t, bh = th(r), bw = tw(k);
+    b.has_above = r > 0;
+    b.has_left = k > 0;
+    b.has_corner = r > 0 && k > 0;
+    b.has_above_right = r > 0 && x0 + bw < w;
+    b.above.assign(size_t{c} * (bw + 2), 0);
+    b.left.assign(size_t{c} * bh, 0);
+    const auto at = [&](uint32_t p, uint32_t y, uint32_t x) { return img[(size_t{p} * h + y) * w + x]; };
+    for (uint32_t p = 0; p < c; ++p) {
+      if (b.has_above) {
+        for (uint32_t j = 0; j < bw; ++j) b.above[p * (bw + 2) + 1 + j] = at(p, y0 - 1, x0 + j);
+        if (b.has_corner) b.above[p * (bw + 2)] = at(p, y0 - 1, x0 - 1);
+        if (b.has_above_right) b.above[p * (bw + 2) + bw + 1] = at(p, y0 - 1, x0 + bw);
+      }
+      if (b.has_left)
+        for (uint32_t i = 0; i < bh; ++i) b.left[size_t{p} * bh + i] = at(p, y0 + i, x0 - 1);
+    }
+    return b;
+  }
+};
+
+inline TiledImage smooth_image(uint32_t c, uint32_t h, uint32_t w, uint32_t t, uint64_t seed) {
+  const Tile s = smooth_tile(c, h, w, seed);
+  return TiledImage{c, h, w, t, s.v};
+}
+
+}  // namespace test
+}  // namespace lbb
