@@ -1,7 +1,7 @@
 // Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
 // change) that would break old files fails here. One file per container version this build
-// reads (golden_v3.lbb to golden_v6.lbb: versions 3 to 6, written by the builds that wrote
+// reads (golden_v3.lbb to golden_v7.lbb: versions 3 to 7, written by the builds that wrote
 // them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
 // file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
@@ -27,6 +27,8 @@ const char* kFileV5 = "tests/data/golden_v5.lbb";
 const char* kFileV5F32 = "tests/data/golden_v5_f32_activations.lbb";
 const char* kFileV6 = "tests/data/golden_v6.lbb";
 const char* kFileV6F32 = "tests/data/golden_v6_f32_activations.lbb";
+const char* kFileV7 = "tests/data/golden_v7.lbb";
+const char* kFileV7F32 = "tests/data/golden_v7_f32_activations.lbb";
 // The same images with the flow's networks in float32 (kFlagFloat32Networks), and with their
 // activations in float32 too (kFlagFloat32Activations, as lbb compress writes by default);
 // written by LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test.
@@ -39,6 +41,15 @@ const char* kFileF32Activations = "tests/data/golden_f32_activations.lbb";
 // LBB_WRITE_GOLDEN=1 with the others; on a format change keep it as golden_runs_vN.lbb.
 const char* kRunsModel = "tests/data/golden_runs_model.lbbm";
 const char* kRunsFile = "tests/data/golden_runs.lbb";
+const char* kRunsFileV7 = "tests/data/golden_runs_v7.lbb";
+
+// Version 8 codes colour tiles the flow does not code with the cheaper of the adaptive and the
+// predictive coder; the ramps above are the adaptive coder's, a photograph is the predictive
+// coder's: a 96×64 crop of a committed validation crop, coded with the golden model (which
+// codes 8×8 grey tiles, so the photograph is one direct RGB tile). Written by
+// LBB_WRITE_GOLDEN=1 with the others; on a format change keep it as golden_photo_vN.lbb.
+const char* kPhotoSource = "tests/data/photo_val/rgb/plasma-FallenLeaf-crop.png";
+const char* kPhotoFile = "tests/data/golden_photo.lbb";
 
 // n grey side×side images: a ramp (fx per column, fy per row) plus 4 bits of LCG noise.
 ImageSet ramp_images(uint32_t n, uint32_t side, uint32_t seed, uint32_t fx, uint32_t fy, const char* name) {
@@ -91,6 +102,17 @@ CompressOptions golden_options() {
 // 16×16 images of the same kind as golden_images(), made here (not committed).
 std::vector<ImageItem> golden_runs_items() { return items_of_image_set(ramp_images(30, 16, 77, 11, 6, "runs"), "runs.idx"); }
 
+std::vector<ImageItem> golden_photo_items() {
+  const ImageItem crop = load_image_items({kPhotoSource}).at(0);
+  ImageItem item;
+  item.name = "photo.png";
+  item.channels = 3, item.h = 64, item.w = 96;
+  for (uint32_t c = 0; c < 3; ++c)
+    for (uint32_t y = 0; y < item.h; ++y)
+      for (uint32_t x = 0; x < item.w; ++x) item.pixels.push_back(crop.pixels[(size_t{c} * crop.h + y) * crop.w + x]);
+  return {item};
+}
+
 CompressOptions golden_runs_options() {
   CompressOptions opt = golden_options();
   opt.streams = 1;
@@ -106,6 +128,10 @@ void write_golden_runs() {
   write_container(kRunsFile, compress_items(load_coding_model(kRunsModel), golden_runs_items(), golden_runs_options(), nullptr));
 }
 
+void write_golden_photo() {
+  write_container(kPhotoFile, compress_items(load_coding_model(kModel), golden_photo_items(), CompressOptions{}, nullptr));
+}
+
 void write_golden() {
   const FlowConfig cfg = golden_config(8);
   TensorArchive archive = det_synthetic_model_archive(cfg, 5, 0.02);
@@ -117,11 +143,12 @@ void write_golden() {
 }
 
 TEST(GoldenFile, DecodesToTheCommittedImages) {
-  if (std::getenv("LBB_WRITE_GOLDEN")) write_golden(), write_golden_runs();
+  if (std::getenv("LBB_WRITE_GOLDEN")) write_golden(), write_golden_runs(), write_golden_photo();
   CodingModel model = load_coding_model(kModel);
   const std::vector<ImageItem> expected = golden_items();
   const std::pair<const char*, int> files[] = {{kFileV3, 3}, {kFileV4, 4}, {kFileV5, 5}, {kFileV5F32, 5},
-                                               {kFileV6, 6}, {kFileV6F32, 6}, {kFile, kContainerVersion}};
+                                               {kFileV6, 6}, {kFileV6F32, 6}, {kFileV7, 7}, {kFileV7F32, 7},
+                                               {kFile, kContainerVersion}};
   for (const auto& [file, version] : files) {
     const Container c = read_container(file);
     EXPECT_EQ(c.header.version, version) << file;
@@ -152,13 +179,31 @@ TEST(GoldenFile, RunsOfPopsAndPushesReproduceTheCommittedBytes) {
   const Container c = compress_items(model, golden_runs_items(), golden_runs_options(), &r);
   EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 10) << "the file must exercise the flow coder";
   EXPECT_EQ(serialize_container(c), read_file_bytes(kRunsFile));
-  const Container committed = read_container(kRunsFile);
-  EXPECT_EQ(committed.header.version, 7);
   const std::vector<ImageItem> expected = golden_runs_items();
+  for (const auto& [file, version] : {std::pair<const char*, int>{kRunsFileV7, 7}, {kRunsFile, kContainerVersion}}) {
+    const Container committed = read_container(file);
+    EXPECT_EQ(committed.header.version, version) << file;
+    for (int threads : {1, 2}) {
+      const std::vector<ImageItem> out = decompress_items(model, committed, threads, file);
+      ASSERT_EQ(out.size(), expected.size()) << file;
+      EXPECT_EQ(out[0].pixels, expected[0].pixels) << file;
+    }
+  }
+}
+
+TEST(GoldenFile, PredictiveCoderReproducesTheCommittedBytes) {
+  CodingModel model = load_coding_model(kModel);
+  CompressReport r;
+  const std::vector<ImageItem> photo = golden_photo_items();
+  const Container c = compress_items(model, photo, CompressOptions{}, &r);
+  EXPECT_EQ(r.tiles_by_mode[static_cast<int>(TileMode::kPredictive)], 1) << "the file must exercise the predictive coder";
+  EXPECT_EQ(serialize_container(c), read_file_bytes(kPhotoFile));
+  const Container committed = read_container(kPhotoFile);
+  EXPECT_EQ(committed.header.version, kContainerVersion);
   for (int threads : {1, 2}) {
-    const std::vector<ImageItem> out = decompress_items(model, committed, threads, kRunsFile);
-    ASSERT_EQ(out.size(), expected.size());
-    EXPECT_EQ(out[0].pixels, expected[0].pixels);
+    const std::vector<ImageItem> out = decompress_items(model, committed, threads, kPhotoFile);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].pixels, photo[0].pixels);
   }
 }
 

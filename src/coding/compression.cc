@@ -13,6 +13,7 @@
 #include "io/tensor_archive.h"
 #include "model/adaptive_image_model.h"
 #include "model/categorical.h"
+#include "model/predictive_image_model.h"
 #include "model/uniform.h"
 
 namespace lbb {
@@ -250,20 +251,77 @@ TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, ui
   return b;
 }
 
-// The carried coder's codes of the colour tiles [first, end) of one stream of `tiles` (whose
-// entries' planes are `coded`), computed in decoding order before the encoder pushes anything.
-struct CarriedCodes {
-  std::vector<AdaptiveInterval> intervals;  // tile ti's are [begin[ti − first], + its subpixels)
-  std::vector<size_t> begin;
-  std::vector<double> bits;                 // exact bits of tile ti − first (alpha tiles: 0)
+// The carried direct coders of a version, one set per stream: the adaptive frequencies of
+// model/adaptive_image_model.h from version 4, and from version 8 also the predictive coder of
+// model/predictive_image_model.h. Their states run over every colour tile of the stream,
+// whatever coded it, in decoding order; from version 8 each tile coded by one of them is coded
+// by the cheaper of the two (TileMode kAdaptive or kPredictive).
+class CarriedCoders {
+ public:
+  explicit CarriedCoders(uint8_t version) : predictive_(version >= 8) {}
+
+  struct Choice {
+    TileMode mode;  // kAdaptive or kPredictive
+    double bits;    // its exact bits
+  };
+  // Learns tile `t` with every coder and returns the cheaper; appends its intervals to `out`
+  // if not null.
+  Choice record(const uint8_t* tile, const Tile& t, const TileBorder& border, std::vector<Interval>* out) {
+    if (!predictive_)
+      return {TileMode::kAdaptive, record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, out)};
+    std::vector<Interval>* a = out ? &adaptive_intervals_ : nullptr;
+    std::vector<Interval>* p = out ? &predictive_intervals_ : nullptr;
+    if (out) adaptive_intervals_.clear(), predictive_intervals_.clear();
+    const double adaptive = record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, a);
+    const double predictive = record_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border, p);
+    const bool pick = predictive < adaptive;
+    if (out) {
+      const std::vector<Interval>& chosen = pick ? predictive_intervals_ : adaptive_intervals_;
+      out->insert(out->end(), chosen.begin(), chosen.end());
+    }
+    return pick ? Choice{TileMode::kPredictive, predictive} : Choice{TileMode::kAdaptive, adaptive};
+  }
+  // Pops a tile coded in `mode` and learns it with the other coder; throws CodingError if the
+  // version has no such coder.
+  void pop(Message& m, TileMode mode, uint8_t* tile, const Tile& t, const TileBorder& border) {
+    if (mode == TileMode::kAdaptive) {
+      pop_adaptive_tile(m, adaptive_state_, tile, t.planes, t.h, t.w, border);
+      if (predictive_) record_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+    } else if (mode == TileMode::kPredictive && predictive_) {
+      pop_predictive_tile(m, predictive_state_, tile, t.planes, t.h, t.w, border);
+      record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+    } else {
+      throw CodingError("tile mode without a carried coder");
+    }
+  }
+  // Learns a tile that another coder decoded.
+  void learn(const uint8_t* tile, const Tile& t, const TileBorder& border) {
+    record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+    if (predictive_) record_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+  }
+
+ private:
+  bool predictive_;
+  AdaptiveState adaptive_state_;
+  PredictiveState predictive_state_;
+  std::vector<Interval> adaptive_intervals_, predictive_intervals_;  // one tile's, for record
 };
 
-CarriedCodes code_carried(const TileIndex& tiles, const std::vector<const ImageItem*>& coded, uint64_t first,
-                          uint64_t end, bool keep_intervals) {
+// The carried coders' codes of the colour tiles [first, end) of one stream of `tiles` (whose
+// entries' planes are `coded`), computed in decoding order before the encoder pushes anything:
+// per tile the cheaper coder, its bits and (if kept) its intervals.
+struct CarriedCodes {
+  std::vector<Interval> intervals;  // tile ti's are [begin[ti − first], + its subpixels)
+  std::vector<size_t> begin;
+  std::vector<CarriedCoders::Choice> choice;  // of tile ti − first (alpha tiles: none)
+};
+
+CarriedCodes code_carried(uint8_t version, const TileIndex& tiles, const std::vector<const ImageItem*>& coded,
+                          uint64_t first, uint64_t end, bool keep_intervals) {
   CarriedCodes c;
   c.begin.assign(end - first, 0);
-  c.bits.assign(end - first, 0);
-  AdaptiveState state;
+  c.choice.assign(end - first, CarriedCoders::Choice{TileMode::kAdaptive, 0});
+  CarriedCoders coders(version);
   std::vector<uint8_t> buf;
   for (uint64_t ti = first; ti < end; ++ti) {
     const Tile t = tiles.at(ti);
@@ -272,32 +330,37 @@ CarriedCodes code_carried(const TileIndex& tiles, const std::vector<const ImageI
     buf.resize(t.subpixels());
     copy_tile_out(item, t, buf.data());
     c.begin[ti - first] = c.intervals.size();
-    c.bits[ti - first] = record_adaptive_tile(state, buf.data(), t.planes, t.h, t.w, carried_border(item, t, ti, first),
-                                              keep_intervals ? &c.intervals : nullptr);
+    c.choice[ti - first] =
+        coders.record(buf.data(), t, carried_border(item, t, ti, first), keep_intervals ? &c.intervals : nullptr);
   }
   return c;
 }
 
-// What the decoder's carried coder needs for one tile.
+// What the decoder's carried coders need for one tile.
 struct CarriedContext {
-  AdaptiveState* state;
+  CarriedCoders* coders;
   const TileBorder* border;
 };
 
 // ---- the tile coders ---------------------------------------------------------------------------
 
 // Mode distributions: a tile the flow may code is almost always flow-coded (0.05 bits); the
-// others are mostly adaptive.  Zero frequencies still get mass 1 (never chosen by the encoder;
-// the decoder rejects them).
-const CategoricalModel& mode_model(bool flow_capable) {
+// others are mostly adaptive (to version 7) or predictive (from version 8, which has that
+// mode).  Zero frequencies still get mass 1 (never chosen by the encoder; the decoder rejects
+// them).
+const CategoricalModel& mode_model(bool flow_capable, uint8_t version) {
   static const CategoricalModel flow_tiles(std::vector<uint64_t>{120, 2, 4, 1, 1});
   static const CategoricalModel other_tiles(std::vector<uint64_t>{0, 8, 48, 2, 6});
+  static const CategoricalModel flow_tiles_v8(std::vector<uint64_t>{120, 2, 4, 1, 1, 4});
+  static const CategoricalModel other_tiles_v8(std::vector<uint64_t>{0, 8, 24, 2, 6, 48});
+  if (version >= 8) return flow_capable ? flow_tiles_v8 : other_tiles_v8;
   return flow_capable ? flow_tiles : other_tiles;
 }
 
 class TileCoder {
  public:
-  TileCoder(const CodingModel& model, const FlowCoder& coder) : model_(model), coder_(coder) {
+  TileCoder(const CodingModel& model, const FlowCoder& coder, uint8_t version)
+      : model_(model), coder_(coder), version_(version) {
     const FlowConfig& cfg = model.config();
     flow_c_ = static_cast<uint32_t>(cfg.channels);
     flow_h_ = static_cast<uint32_t>(cfg.height);
@@ -316,11 +379,14 @@ class TileCoder {
     return true;
   }
 
-  // The cheapest coder other than the flow, and its bits (mode flag included); the adaptive
-  // coder's bits are `adaptive_bits` if ≥ 0 (the carried coder's), else those of the tile alone.
+  // The mode flag's distribution.
+  const CategoricalModel& modes(bool flow_capable) const { return mode_model(flow_capable, version_); }
+
+  // The cheapest coder other than the flow, and its bits (mode flag included); the carried
+  // coders' choice if given, else the adaptive coder of the tile alone.
   TileMode best_direct(const uint8_t* tile, const Tile& t, bool flow_capable, double* bits,
-                       double adaptive_bits = -1) const {
-    const CategoricalModel& modes = mode_model(flow_capable);
+                       const CarriedCoders::Choice* carried = nullptr) const {
+    const CategoricalModel& modes = mode_model(flow_capable, version_);
     const auto flag = [&](TileMode m) { return model_bits(modes, static_cast<uint64_t>(m)); };
     TileMode best = TileMode::kRaw;
     *bits = 8.0 * t.subpixels() + flag(TileMode::kRaw);
@@ -329,7 +395,11 @@ class TileCoder {
       if (b < *bits) *bits = b, best = m;
     };
     if (constant(tile, t)) consider(TileMode::kConstant, 8.0 * t.planes);
-    consider(TileMode::kAdaptive, adaptive_bits >= 0 ? adaptive_bits : adaptive_tile_bits(tile, t.planes, t.h, t.w));
+    if (carried) {
+      consider(carried->mode, carried->bits);
+    } else {
+      consider(TileMode::kAdaptive, adaptive_tile_bits(tile, t.planes, t.h, t.w));
+    }
     if (context_capable(t)) consider(TileMode::kContext, model_.direct->image_bits(tile, t.h, t.w));
     return best;
   }
@@ -345,16 +415,17 @@ class TileCoder {
         break;
       case TileMode::kAdaptive: push_adaptive_tile(m, tile, t.planes, t.h, t.w); break;  // the tile alone
       case TileMode::kContext: model_.direct->push_image(m, tile, t.h, t.w); break;
-      case TileMode::kFlow: throw std::logic_error("push_direct: flow");
+      case TileMode::kFlow:
+      case TileMode::kPredictive: throw std::logic_error("push_direct: not a direct coder of the tile alone");
     }
   }
 
-  // Pops the mode and the tile (an adaptive tile with the carried coder if `cc` is given) and
-  // returns the mode; throws CodingError on impossible content.
+  // Pops the mode and the tile (an adaptive or predictive tile with the carried coders if `cc`
+  // is given) and returns the mode; throws CodingError on impossible content.
   TileMode pop(Message& m, const ContainerImage& e, const Tile& t, uint8_t* tile, DetScratch& scratch,
                const CarriedContext* cc) const {
     const bool fc = flow_capable(e, t);
-    const TileMode mode = static_cast<TileMode>(pop_symbol(m, mode_model(fc)));
+    const TileMode mode = static_cast<TileMode>(pop_symbol(m, mode_model(fc, version_)));
     const size_t n = t.subpixels(), plane = size_t{t.h} * t.w;
     switch (mode) {
       case TileMode::kFlow:
@@ -369,10 +440,13 @@ class TileCoder {
         for (size_t i = 0; i < n; ++i) tile[i] = static_cast<uint8_t>(pop_uniform(m, 256));
         break;
       case TileMode::kAdaptive:
+      case TileMode::kPredictive:
         if (cc) {
-          pop_adaptive_tile(m, *cc->state, tile, t.planes, t.h, t.w, *cc->border);
-        } else {
+          cc->coders->pop(m, mode, tile, t, *cc->border);
+        } else if (mode == TileMode::kAdaptive) {
           pop_adaptive_tile(m, tile, t.planes, t.h, t.w);
+        } else {
+          throw CodingError("predictive mode on a tile without the carried coders");
         }
         break;
       case TileMode::kContext:
@@ -385,6 +459,7 @@ class TileCoder {
   }
 
   const FlowCoder& flow() const { return coder_; }
+  uint8_t version() const { return version_; }
   uint32_t flow_channels() const { return flow_c_; }
   uint32_t flow_height() const { return flow_h_; }
   uint32_t flow_width() const { return flow_w_; }
@@ -392,6 +467,7 @@ class TileCoder {
  private:
   const CodingModel& model_;
   const FlowCoder& coder_;
+  uint8_t version_;  // the container version coded: which modes exist
   uint32_t flow_c_, flow_h_, flow_w_;
 };
 
@@ -406,19 +482,32 @@ Message filled_message(double bits) {
   return m;
 }
 
+// The cheapest direct coder of tile `t` coded on its own (the carried coders starting fresh,
+// without a border), and its bits in *bits.
+TileMode best_direct_alone(const TileCoder& tc, const uint8_t* tile, const Tile& t, bool flow_capable,
+                           double* bits) {
+  CarriedCoders coders(tc.version());
+  const CarriedCoders::Choice carried = coders.record(tile, t, TileBorder{}, nullptr);
+  return tc.best_direct(tile, t, flow_capable, bits, &carried);
+}
+
 // Bits of flow tile `t` of `item` coded by the flow (on a scratch message holding the bits it
 // pops first) or by the best direct coder, whichever is cheaper, mode flag included (the
-// adaptive coder's bits `adaptive_bits`, or those of the tile alone if < 0).
+// carried coders' `carried` choice, or if null theirs on the tile alone).
 double flow_or_direct_bits(const TileCoder& tc, const ImageItem& item, const Tile& t, std::vector<uint8_t>* buf,
-                           DetScratch& scratch, double adaptive_bits = -1) {
+                           DetScratch& scratch, const CarriedCoders::Choice* carried = nullptr) {
   buf->resize(t.subpixels());
   copy_tile_out(item, t, buf->data());
   double direct = 0;
-  tc.best_direct(buf->data(), t, true, &direct, adaptive_bits);
+  if (carried) {
+    tc.best_direct(buf->data(), t, true, &direct, carried);
+  } else {
+    best_direct_alone(tc, buf->data(), t, true, &direct);
+  }
   Message m = filled_message(0.5 * tc.flow().params().precision_bits * static_cast<double>(buf->size()) + 1024);
   const double before = m.bits();
   tc.flow().encode(m, buf->data(), scratch);
-  return std::min(direct, m.bits() - before + model_bits(mode_model(true), 0));
+  return std::min(direct, m.bits() - before + model_bits(tc.modes(true), 0));
 }
 
 // Full colour tiles of the flow's shape in `item`: a deterministic sample of up to `max_tiles`
@@ -457,7 +546,7 @@ double direct_plan_bpd(const TileCoder& tc, const ImageItem& item) {
     t.y0 = k == 0 ? 0 : (item.h - t.h) / 2, t.x0 = k == 0 ? 0 : (item.w - t.w) / 2;
     copy_tile_out(item, t, buf.data());
     double b = 0;
-    tc.best_direct(buf.data(), t, false, &b);
+    best_direct_alone(tc, buf.data(), t, false, &b);
     bits += b, dims += static_cast<double>(buf.size());
   }
   return bits / dims;
@@ -492,7 +581,7 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item, const ImageItem
     block.image = static_cast<uint32_t>(uint64_t{item.count} * (2 * b + 1) / (2 * blocks));
     copy_tile_out(item, block, pixels.data());
     double bits = 0;
-    tc.best_direct(pixels.data(), block, false, &bits);
+    best_direct_alone(tc, pixels.data(), block, false, &bits);
     direct_bits += bits;
     dims += static_cast<double>(pixels.size());
     if (indices) {
@@ -500,7 +589,7 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item, const ImageItem
       index_block.planes = 1;
       std::vector<uint8_t> index_pixels(index_block.subpixels());
       copy_tile_out(*indices, index_block, index_pixels.data());
-      tc.best_direct(index_pixels.data(), index_block, false, &bits);
+      best_direct_alone(tc, index_pixels.data(), index_block, false, &bits);
       index_bits += bits;
     }
     // The block as an image of flow tiles, one stream.
@@ -511,9 +600,9 @@ double flow_plan_bpd(const TileCoder& tc, const ImageItem& item, const ImageItem
     e.channels = cc, e.h = block.h, e.w = block.w, e.tile_h = fh, e.tile_w = fw, e.tile_channels = fc, e.flow = true;
     const std::vector<ContainerImage> entries{e};
     const TileIndex tiles(entries);
-    const CarriedCodes carried_codes = code_carried(tiles, {&part}, 0, tiles.size(), false);
+    const CarriedCodes carried_codes = code_carried(kContainerVersion, tiles, {&part}, 0, tiles.size(), false);
     for (uint64_t ti = 0; ti < tiles.size(); ++ti)
-      flow_bits += flow_or_direct_bits(tc, part, tiles.at(ti), &tile, scratch, carried_codes.bits[ti]);
+      flow_bits += flow_or_direct_bits(tc, part, tiles.at(ti), &tile, scratch, &carried_codes.choice[ti]);
   }
   if (index_bpd) *index_bpd = index_bits / (dims / cc);
   return flow_bits < 0.98 * direct_bits ? flow_bits / dims : -1;
@@ -659,7 +748,7 @@ double sample_tile_bits(const CodingModel& model, bool float32, const std::vecto
   CodingParams params;
   params.activations = float32 ? DetActivations::kFloat32 : DetActivations::kDouble;
   const FlowCoder coder(model.networks(float32), params);
-  const TileCoder tc(model, coder);
+  const TileCoder tc(model, coder, kContainerVersion);
   // At most max_tiles items (evenly spread), so that a directory of many files costs no more;
   // every sampled tile of them coded on the threads, summed item by item in tile order (the
   // same bits whatever the thread count).
@@ -700,7 +789,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     throw std::invalid_argument("compress_items: float32 activations need float32 networks");
   coding.activations = opt.float32_activations ? DetActivations::kFloat32 : DetActivations::kDouble;
   const FlowCoder coder(model.networks(opt.float32_networks), coding);
-  const TileCoder tc(model, coder);
+  const TileCoder tc(model, coder, c.header.version);
   const double k = opt.coding.precision_bits;
 
   c.header.model_id = model_id_of(model.weights_hash);
@@ -760,7 +849,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     std::vector<uint8_t> buf;
     std::vector<double> u;
     CompressReport& r = per[s];
-    const CarriedCodes carried_codes = code_carried(tiles, coded, first[s], first[s + 1], true);
+    const CarriedCodes carried_codes = code_carried(c.header.version, tiles, coded, first[s], first[s + 1], true);
     // Message bits per subpixel of a tile before its flow trial is worth running: k/2 at first;
     // after a trial that borrowed, 0.9× the depth it reached, so the following tiles are not
     // tried in vain while the message is still too short (the flow's first pops go ≈ 36 bits
@@ -777,7 +866,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
       const bool carried_tile = carried(c.header.version, t);
       double direct_bits = 0;
       TileMode mode =
-          tc.best_direct(buf.data(), t, fc, &direct_bits, carried_tile ? carried_codes.bits[ti - first[s]] : -1);
+          tc.best_direct(buf.data(), t, fc, &direct_bits, carried_tile ? &carried_codes.choice[ti - first[s]] : nullptr);
       double tile_bits = direct_bits;
       const double before = m.bits();
       // The flow, once the message can lend what it pops first (DESIGN.md §6) and unless the
@@ -793,7 +882,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
         const uint64_t borrowed = m.max_borrowed();
         m.begin_trial();
         coder.encode(m, buf.data(), scratch, &u);
-        const double flow_bits = m.bits() - before + model_bits(mode_model(true), 0);
+        const double flow_bits = m.bits() - before + model_bits(tc.modes(true), 0);
         ++r.flow_trials;
         const bool borrowed_any = m.max_borrowed() != borrowed;
         if (borrowed_any) {  // w words borrowed: ≥ (w − 1)·32 bits below the bottom
@@ -819,14 +908,14 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
           m.rollback();
         }
       }
-      if (mode == TileMode::kAdaptive && carried_tile) {
-        push_adaptive_intervals(m, carried_codes.intervals.data() + carried_codes.begin[ti - first[s]], buf.size());
+      if ((mode == TileMode::kAdaptive || mode == TileMode::kPredictive) && carried_tile) {
+        push_intervals_reversed(m, carried_codes.intervals.data() + carried_codes.begin[ti - first[s]], buf.size());
         r.theoretical_bits += direct_bits;
       } else if (mode != TileMode::kFlow) {
         tc.push_direct(m, mode, buf.data(), t);
         r.theoretical_bits += direct_bits;
       }
-      push_symbol(m, mode_model(fc), static_cast<uint64_t>(mode));
+      push_symbol(m, tc.modes(fc), static_cast<uint64_t>(mode));
       ++r.tiles_by_mode[static_cast<int>(mode)];
       if (t.edge) {
         ++r.edge_tiles;
@@ -897,7 +986,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   } catch (const std::invalid_argument& e) {
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }
-  const TileCoder tc(model, *coder);
+  const TileCoder tc(model, *coder, c.header.version);
   // Decoded into the planes the tiles address (palette indices for palette entries).
   std::vector<ImageItem> out(c.images.size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -922,7 +1011,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
       throw InputError(where + " is corrupt (" + e.what() + ")");
     }
     std::vector<uint8_t> buf;
-    AdaptiveState state;
+    CarriedCoders carried_coders(c.header.version);
     const bool forward = decodes_forward(c.header.version);
     const uint64_t n = first[s + 1] - first[s];
     try {
@@ -932,9 +1021,10 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
         buf.resize(t.subpixels());
         if (carried(c.header.version, t)) {
           const TileBorder border = carried_border(out[t.entry], t, ti, first[s]);
-          const CarriedContext cc{&state, &border};
-          if (tc.pop(m, c.images[t.entry], t, buf.data(), scratch, &cc) != TileMode::kAdaptive)
-            record_adaptive_tile(state, buf.data(), t.planes, t.h, t.w, border, nullptr);  // learns every colour tile
+          const CarriedContext cc{&carried_coders, &border};
+          const TileMode mode = tc.pop(m, c.images[t.entry], t, buf.data(), scratch, &cc);
+          if (mode != TileMode::kAdaptive && mode != TileMode::kPredictive)
+            carried_coders.learn(buf.data(), t, border);  // they learn every colour tile
         } else {
           tc.pop(m, c.images[t.entry], t, buf.data(), scratch, nullptr);
         }

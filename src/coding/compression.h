@@ -85,9 +85,9 @@ inline constexpr uint32_t kFlagFloat32Networks = 1u << 0;
 inline constexpr uint32_t kFlagFloat32Activations = 1u << 1;
 
 // How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
-// distributions, kTileModeFrequencies).
-enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4 };
-inline constexpr int kTileModes = 5;
+// distributions per container version). kPredictive exists from container version 8.
+enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4, kPredictive = 5 };
+inline constexpr int kTileModes = 6;
 // Side of the tiles of planes the flow does not code: large enough for the adaptive model to
 // learn, small enough to spread one image over all cores.
 inline constexpr uint32_t kDirectTileSide = 256;
@@ -114,7 +114,7 @@ struct CompressOptions {
 
 struct CompressReport {
   int64_t images = 0, entries = 0, tiles = 0, dims = 0;  // dims = D, all subpixels
-  int64_t tiles_by_mode[kTileModes] = {0, 0, 0, 0, 0};
+  int64_t tiles_by_mode[kTileModes] = {0, 0, 0, 0, 0, 0};
   int64_t edge_tiles = 0;        // colour tiles smaller than the entry's tile size
   double edge_bits = 0;          // their bits (right and bottom edges; never padded)
   int64_t edge_dims = 0;

@@ -30,13 +30,15 @@
 namespace lbb {
 
 // The version this build writes, and the oldest it reads.  What a version changes is in how
-// tiles are coded (src/coding/compression.h): 7 alternates each layer's pops and pushes in
+// tiles are coded (src/coding/compression.h): 8 codes a stream's colour tiles that the flow
+// does not code with the predictive coder (model/predictive_image_model.h) instead of the
+// adaptive frequencies of 4–7; 7 alternates each layer's pops and pushes in
 // runs of 64 elements (kCodingRun, src/coding/flow_coder.h); 6 codes each actnorm together with the 1×1
 // convolution after it (one linear map, src/coding/flow_coder.h); 5 evaluates the networks with fused
 // multiply-adds (det_fused_kernels.h), where 4 and 3 rounded each product; 4 carries the adaptive coder's state from tile
 // to tile and predicts a tile's edges from its decoded neighbours; 3 coded every tile alone;
 // 2 (one image shape per file) and 1 are no longer read.
-inline constexpr uint8_t kContainerVersion = 7;
+inline constexpr uint8_t kContainerVersion = 8;
 inline constexpr uint8_t kOldestContainerVersion = 3;
 inline constexpr uint32_t kMaxImageSide = 1u << 20;    // bound on h and w
 inline constexpr uint32_t kMaxChannels = 4;            // grey, grey+alpha, RGB, RGBA

@@ -130,7 +130,7 @@ void add_compress_command(CLI::App& app) {
       std::printf(
           "{\"images\": %lld, \"entries\": %lld, \"dims\": %lld, \"tiles\": %lld, \"flow_tiles\": %lld, "
           "\"direct_tiles\": %lld, \"context_tiles\": %lld, \"adaptive_tiles\": %lld, \"raw_tiles\": %lld, "
-          "\"constant_tiles\": %lld, \"edge_tiles\": %lld, \"edge_bpd\": %.6f, \"padding_bits\": 0, "
+          "\"constant_tiles\": %lld, \"predictive_tiles\": %lld, \"edge_tiles\": %lld, \"edge_bpd\": %.6f, \"padding_bits\": 0, "
           "\"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, \"aux_bits\": %llu, \"total_bytes\": %llu, "
           "\"total_bpd\": %.6f, \"seconds\": %.3f, \"seconds_per_megapixel\": %.4f, \"flow_theoretical_bpd\": %.6f, "
           "\"flow_net_bpd\": %.6f, \"flow_trials\": %lld, \"flow_trials_borrowed\": %lld, \"flow_trials_skipped\": %lld, "
@@ -139,7 +139,7 @@ void add_compress_command(CLI::App& app) {
           static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]), static_cast<long long>(direct),
           static_cast<long long>(r.tiles_by_mode[1]), static_cast<long long>(r.tiles_by_mode[2]),
           static_cast<long long>(r.tiles_by_mode[3]), static_cast<long long>(r.tiles_by_mode[4]),
-          static_cast<long long>(r.edge_tiles), r.edge_dims > 0 ? r.edge_bits / r.edge_dims : 0.0,
+          static_cast<long long>(r.tiles_by_mode[5]), static_cast<long long>(r.edge_tiles), r.edge_dims > 0 ? r.edge_bits / r.edge_dims : 0.0,
           r.theoretical_bits / d, r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
           static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds, r.seconds / std::max(mpix, 1e-9),
           fd > 0 ? r.flow_theoretical_bits / fd : 0.0, fd > 0 ? r.flow_net_bits / fd : 0.0,
