@@ -243,6 +243,34 @@ TEST(Tiles, EachTileGoesToItsCheapestCoder) {
   }
 }
 
+// Colour tiles coded directly go to the predictive coder (photographs) or the adaptive one
+// (here a noise-free ramp, which its contexts learn to code almost for free), whichever is
+// cheaper; both coders learn every such tile of the stream, so one stream mixes them freely.
+TEST(Tiles, DirectTilesChooseThePredictiveOrTheAdaptiveCoder) {
+  const CodingModel cm = coding_model(kGrey4x4);  // RGB images: direct tiles only
+  std::vector<ImageItem> items = load_image_items({"tests/data/photo_val/rgb"});
+  ASSERT_EQ(items.size(), 1u);
+  ImageItem ramp = smooth_item("ramp.png", 3, 200, 150, 1);
+  for (size_t k = 0; k < ramp.pixels.size(); ++k) ramp.pixels[k] = static_cast<uint8_t>(k % 150 + k / 150 % 97);
+  items.push_back(ramp);
+  items.push_back(items[0]);
+  items.back().name = "again.png";
+  for (int streams : {1, 2}) {
+    SCOPED_TRACE(streams);
+    CompressOptions opt;
+    opt.streams = streams;
+    opt.threads = 1;
+    CompressReport r;
+    const Container c1 = compress_items(cm, items, opt, &r);
+    EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kPredictive)], 0);
+    EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kAdaptive)], 0);
+    EXPECT_LT(r.net_bits, 2.5 * 2 * items[0].pixels.size() + 0.1 * ramp.pixels.size());  // photo 2.34 bits/sample
+    opt.threads = 2;
+    EXPECT_TRUE(compress_items(cm, items, opt, nullptr) == c1);
+    for (int threads : {1, 2}) expect_same(decompress_items(cm, c1, threads, "t.lbb"), items);
+  }
+}
+
 TEST(Tiles, ConstantAlphaPlaneCostsAlmostNothing) {
   const CodingModel cm = coding_model(kGrey4x4);
   ImageItem rgb = smooth_item("rgb.png", 3, 100, 90, 4);
