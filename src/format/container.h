@@ -30,9 +30,9 @@
 namespace lbb {
 
 // The version this build writes, and the oldest it reads.  What a version changes is in how
-// tiles are coded (src/coding/compression.h): 8 codes a stream's colour tiles that the flow
-// does not code with the predictive coder (model/predictive_image_model.h) instead of the
-// adaptive frequencies of 4–7; 7 alternates each layer's pops and pushes in
+// tiles are coded (src/coding/compression.h): 8 adds the predictive coder
+// (model/predictive_image_model.h) beside the adaptive one of 4–7, and a stream's colour tiles
+// that the flow does not code take the cheaper of the two; 7 alternates each layer's pops and pushes in
 // runs of 64 elements (kCodingRun, src/coding/flow_coder.h); 6 codes each actnorm together with the 1×1
 // convolution after it (one linear map, src/coding/flow_coder.h); 5 evaluates the networks with fused
 // multiply-adds (det_fused_kernels.h), where 4 and 3 rounded each product; 4 carries the adaptive coder's state from tile
