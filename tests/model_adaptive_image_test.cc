@@ -34,16 +34,7 @@ void expect_round_trip(const Tile& t, const std::string& what) {
   EXPECT_TRUE(m == initial) << what;
 }
 
-TEST(AdaptiveImageModel, RoundTripsAllShapesAndKinds) {
-  const uint32_t shapes[][2] = {{1, 1}, {1, 17}, {23, 1}, {29, 31}, {2, 2}, {8, 64}};
-  for (uint32_t c = 1; c <= 4; ++c)
-    for (const auto& s : shapes) {
-      const std::vector<Tile> ts = all_kinds(c, s[0], s[1]);
-      for (size_t k = 0; k < ts.size(); ++k)
-        expect_round_trip(ts[k], "c=" + std::to_string(c) + " h=" + std::to_string(s[0]) +
-                                     " w=" + std::to_string(s[1]) + " kind=" + std::to_string(k));
-    }
-}
+TEST(AdaptiveImageModel, RoundTripsAllShapesAndKinds) { for_each_test_tile(expect_round_trip); }
 
 TEST(AdaptiveImageModel, EveryValueAtEveryPosition) {
   // Extreme residuals (±255 modulo 256, every prediction) in one tile.
@@ -170,32 +161,12 @@ TEST(AdaptiveImageModel, EmptyTilesCodeNothing) {
 
 // ---- carried across tiles (container version 4) ------------------------------------------------
 
-// Pushes the image's tiles as the stream coder does (last tile first); returns the bits
-// record_adaptive_tile reported.
 double push_carried(Message& m, const TiledImage& im) {
-  AdaptiveState state;
-  std::vector<std::vector<Interval>> coded;
-  double bits = 0;
-  for (uint32_t r = 0; r < im.rows(); ++r)
-    for (uint32_t k = 0; k < im.cols(); ++k) {
-      coded.emplace_back();
-      bits += record_adaptive_tile(state, im.tile(r, k).data(), im.c, im.th(r), im.tw(k), im.border(r, k, im.v),
-                                   &coded.back());
-    }
-  for (size_t k = coded.size(); k-- > 0;) push_intervals_reversed(m, coded[k].data(), coded[k].size());
-  return bits;
+  return test::push_carried<AdaptiveState>(m, im, [](auto&&... a) { return record_adaptive_tile(a...); });
 }
 
-TiledImage pop_carried(Message& m, TiledImage shape) {
-  AdaptiveState state;
-  std::fill(shape.v.begin(), shape.v.end(), 0x5A);
-  for (uint32_t r = 0; r < shape.rows(); ++r)
-    for (uint32_t k = 0; k < shape.cols(); ++k) {
-      std::vector<uint8_t> tile(size_t{shape.c} * shape.th(r) * shape.tw(k));
-      pop_adaptive_tile(m, state, tile.data(), shape.c, shape.th(r), shape.tw(k), shape.border(r, k, shape.v));
-      shape.put(r, k, tile);
-    }
-  return shape;
+TiledImage pop_carried(Message& m, const TiledImage& shape) {
+  return test::pop_carried<AdaptiveState>(m, shape, [](auto&&... a) { pop_adaptive_tile(a...); });
 }
 
 TEST(CarriedAdaptiveModel, RoundTripsTiledImagesWithExactBits) {

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "ans/message.h"
+#include "model/model.h"
 #include "model/tile_border.h"
 
 namespace lbb {
@@ -53,6 +56,19 @@ inline std::vector<Tile> all_kinds(uint32_t c, uint32_t h, uint32_t w) {
   ts.push_back(make(c, h, w, [](uint32_t, uint32_t i, uint32_t j) { return static_cast<uint8_t>(255 - i - j); }));
   ts.push_back(smooth_tile(c, h, w, 99 + c));
   return ts;
+}
+
+// Calls f(tile, description) for every kind of all_kinds in 1 to 4 planes and shapes from 1×1
+// to 8×64, thin and odd ones included.
+inline void for_each_test_tile(const std::function<void(const Tile&, const std::string&)>& f) {
+  const uint32_t shapes[][2] = {{1, 1}, {1, 17}, {23, 1}, {29, 31}, {2, 2}, {8, 64}};
+  for (uint32_t c = 1; c <= 4; ++c)
+    for (const auto& s : shapes) {
+      const std::vector<Tile> ts = all_kinds(c, s[0], s[1]);
+      for (size_t k = 0; k < ts.size(); ++k)
+        f(ts[k], "c=" + std::to_string(c) + " h=" + std::to_string(s[0]) + " w=" + std::to_string(s[1]) +
+                     " kind=" + std::to_string(k));
+    }
 }
 
 // An image of c planes, cut into t×t tiles (smaller at the right and bottom), coded as the
@@ -106,6 +122,38 @@ struct TiledImage {
 inline TiledImage smooth_image(uint32_t c, uint32_t h, uint32_t w, uint32_t t, uint64_t seed) {
   const Tile s = smooth_tile(c, h, w, seed);
   return TiledImage{c, h, w, t, s.v};
+}
+
+// Pushes the image's tiles as the stream coder does (recorded in raster order with one carried
+// `State` and each tile's decoded neighbours as its border, pushed last tile first); returns
+// the bits `record(state, tile, c, h, w, border, intervals)` reported.
+template <class State, class Record>
+double push_carried(Message& m, const TiledImage& im, Record record) {
+  State state;
+  std::vector<std::vector<Interval>> coded;
+  double bits = 0;
+  for (uint32_t r = 0; r < im.rows(); ++r)
+    for (uint32_t k = 0; k < im.cols(); ++k) {
+      coded.emplace_back();
+      bits += record(state, im.tile(r, k).data(), im.c, im.th(r), im.tw(k), im.border(r, k, im.v), &coded.back());
+    }
+  for (size_t k = coded.size(); k-- > 0;) push_intervals_reversed(m, coded[k].data(), coded[k].size());
+  return bits;
+}
+
+// Pops an image of `shape`'s size tile by tile as the stream decoder does, with
+// `pop(message, state, tile, c, h, w, border)`.
+template <class State, class Pop>
+TiledImage pop_carried(Message& m, TiledImage shape, Pop pop) {
+  State state;
+  std::fill(shape.v.begin(), shape.v.end(), 0x5A);
+  for (uint32_t r = 0; r < shape.rows(); ++r)
+    for (uint32_t k = 0; k < shape.cols(); ++k) {
+      std::vector<uint8_t> tile(size_t{shape.c} * shape.th(r) * shape.tw(k));
+      pop(m, state, tile.data(), shape.c, shape.th(r), shape.tw(k), shape.border(r, k, shape.v));
+      shape.put(r, k, tile);
+    }
+  return shape;
 }
 
 }  // namespace test
