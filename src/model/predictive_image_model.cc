@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <vector>
 
 #include "model/discretized.h"
@@ -109,7 +110,7 @@ inline int gradient_level(int d) {
 }
 
 inline int scale_bucket(double energy) {
-  return static_cast<int>(std::upper_bound(kBucketEdges, kBucketEdges + kScaleBuckets - 1, energy) - kBucketEdges);
+  return static_cast<int>(std::upper_bound(std::begin(kBucketEdges), std::end(kBucketEdges), energy) - std::begin(kBucketEdges));
 }
 
 // The errors of one plane: each predictor's |x − p_k| in the rows i−2..i (a ring of 3 rows) and
