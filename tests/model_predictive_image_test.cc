@@ -190,5 +190,27 @@ TEST(PredictiveImageModel, RejectsABorderThatDoesNotFit) {
   EXPECT_THROW(pop_predictive_tile(m, state, five.data(), 5, 4, 5, TileBorder{}), std::invalid_argument);
 }
 
+TEST(CarriedPredictiveModel, LearningATileLeavesTheStateRecordingLeaves) {
+  // A tile another coder decoded is learned without coding: the next tile then codes to the
+  // same intervals as after recording the first.
+  const TiledImage im = smooth_image(3, 40, 40, 20, 21);
+  const TileBorder none;
+  PredictiveState recorded, learned;
+  record_predictive_tile(recorded, im.tile(0, 0).data(), 3, 20, 20, none, nullptr);
+  learn_predictive_tile(learned, im.tile(0, 0).data(), 3, 20, 20, none);
+  std::vector<Interval> a, b;
+  const double bits_a = record_predictive_tile(recorded, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &a);
+  const double bits_b = record_predictive_tile(learned, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &b);
+  EXPECT_EQ(bits_a, bits_b);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) ASSERT_TRUE(a[k].start == b[k].start && a[k].freq == b[k].freq) << k;
+  PredictiveState fresh;
+  std::vector<Interval> c;
+  record_predictive_tile(fresh, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &c);
+  bool differ = false;
+  for (size_t k = 0; k < c.size(); ++k) differ |= c[k].start != a[k].start || c[k].freq != a[k].freq;
+  EXPECT_TRUE(differ) << "learning changed nothing";
+}
+
 }  // namespace
 }  // namespace lbb

@@ -286,18 +286,18 @@ class CarriedCoders {
   void pop(Message& m, TileMode mode, uint8_t* tile, const Tile& t, const TileBorder& border) {
     if (mode == TileMode::kAdaptive) {
       pop_adaptive_tile(m, adaptive_state_, tile, t.planes, t.h, t.w, border);
-      if (predictive_) record_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+      if (predictive_) learn_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border);
     } else if (mode == TileMode::kPredictive && predictive_) {
       pop_predictive_tile(m, predictive_state_, tile, t.planes, t.h, t.w, border);
-      record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+      learn_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border);
     } else {
       throw CodingError("tile mode without a carried coder");
     }
   }
   // Learns a tile that another coder decoded.
   void learn(const uint8_t* tile, const Tile& t, const TileBorder& border) {
-    record_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border, nullptr);
-    if (predictive_) record_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border, nullptr);
+    learn_adaptive_tile(adaptive_state_, tile, t.planes, t.h, t.w, border);
+    if (predictive_) learn_predictive_tile(predictive_state_, tile, t.planes, t.h, t.w, border);
   }
 
  private:

@@ -387,6 +387,14 @@ double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t 
   return record_tile(carried_model(), tile, channels, h, w, st.data(), &border, intervals);
 }
 
+void learn_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                         const TileBorder& border) {
+  check_tile_border(border, channels, AdaptiveState::kMaxPlanes, h, w, "adaptive image model");
+  const std::vector<State*> st = states_of(state, channels);
+  run_tile<false>(carried_model(), tile, nullptr, channels, h, w, st.data(), &border,
+                  [](const uint32_t*, uint32_t, int s) { return s; });
+}
+
 void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
                        const TileBorder& border) {
   check_tile_border(border, channels, AdaptiveState::kMaxPlanes, h, w, "adaptive image model");

@@ -80,6 +80,9 @@ class AdaptiveState {
 // `border` does not fit the tile.
 double record_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
                             const TileBorder& border, std::vector<Interval>* intervals);
+// Updates `state` as record_adaptive_tile does, coding nothing (a tile another coder decoded).
+void learn_adaptive_tile(AdaptiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                         const TileBorder& border);
 // Pops the tile those intervals code, given the state and border the encoder had; updates
 // `state` as record_adaptive_tile did.  Throws CodingError on a slot no symbol has.
 void pop_adaptive_tile(Message& m, AdaptiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,

@@ -248,6 +248,14 @@ double record_predictive_tile(PredictiveState& state, const uint8_t* tile, uint3
   return bits;
 }
 
+void learn_predictive_tile(PredictiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                           const TileBorder& border) {
+  check_tile_border(border, channels, PredictiveState::kMaxPlanes, h, w, "predictive image model");
+  const size_t plane_size = size_t{h} * w;
+  run_tile(state, tile, nullptr, channels, h, w, border,
+           [&](double, double, uint32_t c, size_t k) { return static_cast<int>(tile[c * plane_size + k]); });
+}
+
 void pop_predictive_tile(Message& m, PredictiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
                          const TileBorder& border) {
   check_tile_border(border, channels, PredictiveState::kMaxPlanes, h, w, "predictive image model");

@@ -59,6 +59,9 @@ class PredictiveState {
 // std::invalid_argument if `border` does not fit the tile.
 double record_predictive_tile(PredictiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
                               const TileBorder& border, std::vector<Interval>* intervals);
+// Updates `state` as record_predictive_tile does, coding nothing (a tile another coder decoded).
+void learn_predictive_tile(PredictiveState& state, const uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
+                           const TileBorder& border);
 // Pops the tile those intervals code, given the state and border the encoder had; updates
 // `state` as record_predictive_tile did. Any message decodes to some tile.
 void pop_predictive_tile(Message& m, PredictiveState& state, uint8_t* tile, uint32_t channels, uint32_t h, uint32_t w,
