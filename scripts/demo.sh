@@ -59,8 +59,8 @@ done
 printf '\none image alone: lbb %d bytes, optimized PNG %d bytes, JPEG-XL %d bytes\n' "$one_lbb" "$one_png" "$one_jxl"
 
 echo
-echo "== one validation photograph (not trained on; the one of the four where the flow codes most tiles,"
-echo "   all four in docs/photo_models.md), no --model: lbb chooses the RGB photo model"
+echo "== one validation photograph (not trained on; all four in docs/photo_models.md), no --model: lbb"
+echo "   chooses the RGB photo model, whose direct coders code this one whole (the flow does not win here)"
 "$root/scripts/photo_data.sh" "$out/photo-data" >/dev/null
 rm -rf "$out/photo" && mkdir -p "$out/photo"
 cp "$out/photo-data/rgb/val/plasma-FallenLeaf.png" "$out/photo/"
