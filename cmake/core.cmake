@@ -50,6 +50,8 @@ endif()
 if(LBB_BUILD_BENCH)
   add_executable(bench_gaussian_coding bench/bench_gaussian_coding.cc)
   target_link_libraries(bench_gaussian_coding PRIVATE lbb_core)
+  add_executable(bench_direct_coders bench/bench_direct_coders.cc)
+  target_link_libraries(bench_direct_coders PRIVATE lbb_core lbb_io)
 endif()
 
 if(LBB_BUILD_TESTS)
