@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <functional>
@@ -161,27 +160,9 @@ TEST(AdaptiveImageModel, EmptyTilesCodeNothing) {
 
 // ---- carried across tiles (container version 4) ------------------------------------------------
 
-double push_carried(Message& m, const TiledImage& im) {
-  return test::push_carried<AdaptiveState>(m, im, [](auto&&... a) { return record_adaptive_tile(a...); });
-}
-
-TiledImage pop_carried(Message& m, const TiledImage& shape) {
-  return test::pop_carried<AdaptiveState>(m, shape, [](auto&&... a) { pop_adaptive_tile(a...); });
-}
-
 TEST(CarriedAdaptiveModel, RoundTripsTiledImagesWithExactBits) {
-  for (uint32_t c : {1u, 3u, 4u})
-    for (const auto& s : std::vector<std::array<uint32_t, 3>>{{29, 31, 8}, {64, 64, 32}, {1, 40, 7}, {40, 1, 7}, {5, 5, 5}}) {
-      TiledImage im = smooth_image(c, s[0], s[1], s[2], c * 100 + s[2]);
-      if (c == 4) im.v = random_tile(c, s[0], s[1], 3).v;
-      Message m;
-      const Message initial = m;
-      const double bits = push_carried(m, im);
-      EXPECT_NEAR(m.bits() - initial.bits(), bits, 1e-6 * bits) << c << " " << s[0] << "x" << s[1];
-      m = Message::from_bytes(m.to_bytes());
-      EXPECT_EQ(pop_carried(m, im).v, im.v) << c << " " << s[0] << "x" << s[1];
-      EXPECT_TRUE(m == initial);
-    }
+  expect_carried_round_trips<AdaptiveState>([](auto&&... a) { return record_adaptive_tile(a...); },
+                                            [](auto&&... a) { pop_adaptive_tile(a...); });
 }
 
 TEST(CarriedAdaptiveModel, AloneWithoutBorderCostsAboutTheIndependentCoder) {
@@ -207,7 +188,7 @@ TEST(CarriedAdaptiveModel, CarryingStateAndBordersSavesBitsOnSmallTiles) {
   // first row and column; carried, they cost about what one large tile costs.
   const TiledImage im = smooth_image(3, 128, 128, 32, 9);
   Message m;
-  const double carried = push_carried(m, im);
+  const double carried = push_carried<AdaptiveState>(m, im, [](auto&&... a) { return record_adaptive_tile(a...); });
   double alone = 0;
   for (uint32_t r = 0; r < im.rows(); ++r)
     for (uint32_t k = 0; k < im.cols(); ++k) alone += adaptive_tile_bits(im.tile(r, k).data(), 3, 32, 32);
@@ -250,25 +231,8 @@ TEST(CarriedAdaptiveModel, RejectsABorderThatDoesNotFitAndCorruptMessages) {
 }
 
 TEST(CarriedAdaptiveModel, LearningATileLeavesTheStateRecordingLeaves) {
-  // A tile another coder decoded is learned without coding: the next tile then codes to the
-  // same intervals as after recording the first.
-  const TiledImage im = smooth_image(3, 40, 40, 20, 21);
-  const TileBorder none;
-  AdaptiveState recorded, learned;
-  record_adaptive_tile(recorded, im.tile(0, 0).data(), 3, 20, 20, none, nullptr);
-  learn_adaptive_tile(learned, im.tile(0, 0).data(), 3, 20, 20, none);
-  std::vector<Interval> a, b;
-  const double bits_a = record_adaptive_tile(recorded, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &a);
-  const double bits_b = record_adaptive_tile(learned, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &b);
-  EXPECT_EQ(bits_a, bits_b);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t k = 0; k < a.size(); ++k) ASSERT_TRUE(a[k].start == b[k].start && a[k].freq == b[k].freq) << k;
-  AdaptiveState fresh;
-  std::vector<Interval> c;
-  record_adaptive_tile(fresh, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &c);
-  bool differ = false;
-  for (size_t k = 0; k < c.size(); ++k) differ |= c[k].start != a[k].start || c[k].freq != a[k].freq;
-  EXPECT_TRUE(differ) << "learning changed nothing";
+  expect_learning_leaves_the_state_recording_leaves<AdaptiveState>(
+      [](auto&&... a) { return record_adaptive_tile(a...); }, [](auto&&... a) { learn_adaptive_tile(a...); });
 }
 
 }  // namespace

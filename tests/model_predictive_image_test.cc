@@ -3,7 +3,6 @@
 // sensible rates, and errors on a border that does not fit.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -58,27 +57,9 @@ TEST(PredictiveImageModel, EveryValueAtEveryPositionAndLongTiles) {
   expect_round_trip(make(1, 256, 256, [](uint32_t, uint32_t, uint32_t) { return uint8_t{3}; }), "constant 256");
 }
 
-double push_carried(Message& m, const TiledImage& im) {
-  return test::push_carried<PredictiveState>(m, im, [](auto&&... a) { return record_predictive_tile(a...); });
-}
-
-TiledImage pop_carried(Message& m, const TiledImage& shape) {
-  return test::pop_carried<PredictiveState>(m, shape, [](auto&&... a) { pop_predictive_tile(a...); });
-}
-
 TEST(CarriedPredictiveModel, RoundTripsTiledImagesWithExactBits) {
-  for (uint32_t c : {1u, 2u, 3u, 4u})
-    for (const auto& s : std::vector<std::array<uint32_t, 3>>{{29, 31, 8}, {64, 64, 32}, {1, 40, 7}, {40, 1, 7}, {5, 5, 5}}) {
-      TiledImage im = smooth_image(c, s[0], s[1], s[2], c * 100 + s[2]);
-      if (c == 4) im.v = random_tile(c, s[0], s[1], 3).v;
-      Message m;
-      const Message initial = m;
-      const double bits = push_carried(m, im);
-      EXPECT_NEAR(m.bits() - initial.bits(), bits, 1e-6 * bits) << c << " " << s[0] << "x" << s[1];
-      m = Message::from_bytes(m.to_bytes());
-      EXPECT_EQ(pop_carried(m, im).v, im.v) << c << " " << s[0] << "x" << s[1];
-      EXPECT_TRUE(m == initial);
-    }
+  expect_carried_round_trips<PredictiveState>([](auto&&... a) { return record_predictive_tile(a...); },
+                                              [](auto&&... a) { pop_predictive_tile(a...); });
 }
 
 // A photograph-like image: smooth shapes, an edge, and Gaussian-like sensor noise (a sum of
@@ -98,7 +79,7 @@ TEST(CarriedPredictiveModel, CarryingStateAndBordersSavesBits) {
   // carried, they cost about what the whole image costs as one tile.
   const TiledImage im = photo_like(3, 128, 128, 32, 9);
   Message m;
-  const double carried = push_carried(m, im);
+  const double carried = push_carried<PredictiveState>(m, im, [](auto&&... a) { return record_predictive_tile(a...); });
   double alone = 0;
   for (uint32_t r = 0; r < im.rows(); ++r)
     for (uint32_t k = 0; k < im.cols(); ++k) alone += bits_alone(Tile{3, 32, 32, im.tile(r, k)});
@@ -191,25 +172,8 @@ TEST(PredictiveImageModel, RejectsABorderThatDoesNotFit) {
 }
 
 TEST(CarriedPredictiveModel, LearningATileLeavesTheStateRecordingLeaves) {
-  // A tile another coder decoded is learned without coding: the next tile then codes to the
-  // same intervals as after recording the first.
-  const TiledImage im = smooth_image(3, 40, 40, 20, 21);
-  const TileBorder none;
-  PredictiveState recorded, learned;
-  record_predictive_tile(recorded, im.tile(0, 0).data(), 3, 20, 20, none, nullptr);
-  learn_predictive_tile(learned, im.tile(0, 0).data(), 3, 20, 20, none);
-  std::vector<Interval> a, b;
-  const double bits_a = record_predictive_tile(recorded, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &a);
-  const double bits_b = record_predictive_tile(learned, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &b);
-  EXPECT_EQ(bits_a, bits_b);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t k = 0; k < a.size(); ++k) ASSERT_TRUE(a[k].start == b[k].start && a[k].freq == b[k].freq) << k;
-  PredictiveState fresh;
-  std::vector<Interval> c;
-  record_predictive_tile(fresh, im.tile(0, 1).data(), 3, 20, 20, im.border(0, 1, im.v), &c);
-  bool differ = false;
-  for (size_t k = 0; k < c.size(); ++k) differ |= c[k].start != a[k].start || c[k].freq != a[k].freq;
-  EXPECT_TRUE(differ) << "learning changed nothing";
+  expect_learning_leaves_the_state_recording_leaves<PredictiveState>(
+      [](auto&&... a) { return record_predictive_tile(a...); }, [](auto&&... a) { learn_predictive_tile(a...); });
 }
 
 }  // namespace

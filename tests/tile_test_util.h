@@ -1,7 +1,10 @@
 // Test tiles and tiled images for the direct tile coders (model_*_image_test.cc).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -154,6 +157,52 @@ TiledImage pop_carried(Message& m, TiledImage shape, Pop pop) {
       shape.put(r, k, tile);
     }
   return shape;
+}
+
+// The checks every carried coder must pass, given its State and its functions
+// record(state, tile, c, h, w, border, intervals) -> bits, learn(state, tile, c, h, w, border)
+// and pop(message, state, tile, c, h, w, border).
+
+// Tiled images of 1 to 4 planes (random samples in 4), odd sizes and tiles included, pushed and
+// popped as the stream coder does: exact bits, the same samples, the message back as it was.
+template <class State, class Record, class Pop>
+void expect_carried_round_trips(Record record, Pop pop) {
+  for (uint32_t c : {1u, 2u, 3u, 4u})
+    for (const auto& s : std::vector<std::array<uint32_t, 3>>{{29, 31, 8}, {64, 64, 32}, {1, 40, 7}, {40, 1, 7}, {5, 5, 5}}) {
+      TiledImage im = smooth_image(c, s[0], s[1], s[2], c * 100 + s[2]);
+      if (c == 4) im.v = random_tile(c, s[0], s[1], 3).v;
+      Message m;
+      const Message initial = m;
+      const double bits = push_carried<State>(m, im, record);
+      EXPECT_NEAR(m.bits() - initial.bits(), bits, 1e-6 * bits) << c << " " << s[0] << "x" << s[1];
+      m = Message::from_bytes(m.to_bytes());
+      EXPECT_EQ(pop_carried<State>(m, im, pop).v, im.v) << c << " " << s[0] << "x" << s[1];
+      EXPECT_TRUE(m == initial);
+    }
+}
+
+// A tile another coder decoded is learned without coding: the next tile then codes to the same
+// intervals as after recording the first (and not to those of a fresh state).
+template <class State, class Record, class Learn>
+void expect_learning_leaves_the_state_recording_leaves(Record record, Learn learn) {
+  const TiledImage im = smooth_image(3, 40, 40, 20, 21);
+  const TileBorder none;
+  const TileBorder border = im.border(0, 1, im.v);
+  State recorded, learned;
+  record(recorded, im.tile(0, 0).data(), 3, 20, 20, none, nullptr);
+  learn(learned, im.tile(0, 0).data(), 3, 20, 20, none);
+  std::vector<Interval> a, b;
+  const double bits_a = record(recorded, im.tile(0, 1).data(), 3, 20, 20, border, &a);
+  const double bits_b = record(learned, im.tile(0, 1).data(), 3, 20, 20, border, &b);
+  EXPECT_EQ(bits_a, bits_b);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) ASSERT_TRUE(a[k].start == b[k].start && a[k].freq == b[k].freq) << k;
+  State fresh;
+  std::vector<Interval> c;
+  record(fresh, im.tile(0, 1).data(), 3, 20, 20, border, &c);
+  bool differ = false;
+  for (size_t k = 0; k < c.size(); ++k) differ |= c[k].start != a[k].start || c[k].freq != a[k].freq;
+  EXPECT_TRUE(differ) << "learning changed nothing";
 }
 
 }  // namespace test
