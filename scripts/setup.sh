@@ -15,6 +15,7 @@ packages=(
   python3                               # scripts/bench_codecs.py
   imagemagick                           # montage: the mosaic in scripts/demo.sh
   gnuplot-nox                           # imitate figure: the PNG of Figure 2.1
+  libmujoco-dev libqhull-dev            # MuJoCo 2.2.2: the locomotion tasks of imitate (its CMake target names qhull's headers)
 )
 if [[ "${LBB_SKIP_APT:-0}" != 1 ]]; then
   missing=()

@@ -12,7 +12,11 @@ namespace {
 constexpr int64_t kDemosVersion = 1;
 }
 
-int64_t default_subsample_rate(const std::string& env) { return env.rfind("cartpole", 0) == 0 ? 10 : 5; }
+int64_t default_subsample_rate(const std::string& env) {
+  if (env.rfind("cartpole", 0) == 0) return 10;
+  if (env == "acrobot" || env == "mountaincar") return 5;
+  return env == "reacher" ? 1 : 20;  // the MuJoCo tasks (DESIGN.md §10.1)
+}
 
 Demonstrations Demonstrations::first(int64_t k) const {
   const torch::Tensor keep = traj < k;

@@ -1,6 +1,7 @@
 // Expert demonstrations (thesis section 2.6): full trajectories sampled from the stochastic
 // expert, then subsampled as the thesis' experiments did: from each trajectory one
-// state-action pair every `rate` steps (10 for CartPole, 5 for Acrobot and MountainCar),
+// state-action pair every `rate` steps (10 for CartPole, 5 for Acrobot and MountainCar, 20 for
+// the MuJoCo locomotion tasks, 1 for Reacher),
 // starting at a random offset in [0, rate).
 //
 // File format (`imitate demos --out demos.pt`): a LibTorch serialized archive holding
@@ -33,7 +34,7 @@ struct Demonstrations {
   Demonstrations first(int64_t k) const;
 };
 
-// The thesis' subsampling rate of an environment: 10 for CartPole, 5 otherwise.
+// The thesis' subsampling rate of an environment (above).
 int64_t default_subsample_rate(const std::string& env);
 
 // Samples `trajectories` full episodes of the expert (actions drawn from the policy, one

@@ -5,6 +5,7 @@
 #include "imitation/acrobot.h"
 #include "imitation/cartpole.h"
 #include "imitation/mountain_car.h"
+#include "imitation/mujoco_env.h"
 #include "io/errors.h"
 
 namespace lbb::imitation {
@@ -39,9 +40,12 @@ std::unique_ptr<Env> make_env(const std::string& name) {
   if (name == "cartpole-v1") return std::make_unique<CartPole>(500);
   if (name == "acrobot") return std::make_unique<Acrobot>();
   if (name == "mountaincar") return std::make_unique<MountainCar>();
+  if (auto env = make_mujoco_env(name)) return env;
   throw InputError("unknown environment '" + name + "' (known: " + env_names() + ")");
 }
 
-std::string env_names() { return "cartpole, cartpole-v1, acrobot, mountaincar"; }
+std::string env_names() {
+  return "cartpole, cartpole-v1, acrobot, mountaincar, reacher, halfcheetah, hopper, walker2d, ant, humanoid";
+}
 
 }  // namespace lbb::imitation

@@ -56,6 +56,8 @@ class Env {
   std::vector<double> reset();
   // Applies the dynamics, then the time limit (contract 3).
   StepResult step(const Action& action);
+  // The generator of the episodes (saving and restoring a run between episodes).
+  Rng& rng() { return rng_; }
 
  protected:
   // Draws the initial state from rng_ and returns its observation.
@@ -70,7 +72,8 @@ class Env {
   bool running_ = false; // reset was called and the episode has not ended
 };
 
-// "cartpole" (= "cartpole-v0"), "cartpole-v1", "acrobot", "mountaincar". Throws
+// "cartpole" (= "cartpole-v0"), "cartpole-v1", "acrobot", "mountaincar", and the MuJoCo tasks
+// "reacher", "halfcheetah", "hopper", "walker2d", "ant", "humanoid" (mujoco_env.h). Throws
 // lbb::InputError for any other name.
 std::unique_ptr<Env> make_env(const std::string& name);
 

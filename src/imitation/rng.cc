@@ -1,6 +1,9 @@
 #include "imitation/rng.h"
 
 #include <cmath>
+#include <sstream>
+
+#include "io/errors.h"
 
 namespace lbb::imitation {
 
@@ -23,6 +26,20 @@ uint64_t Rng::below(uint64_t n) {
   uint64_t x;
   do x = gen_(); while (x >= limit);
   return x % n;
+}
+
+std::string Rng::state() const {
+  std::ostringstream out;
+  out << gen_;
+  return out.str();
+}
+
+void Rng::set_state(const std::string& state) {
+  std::istringstream in(state);
+  std::mt19937_64 g;
+  in >> g;
+  if (in.fail()) throw InputError("malformed generator state");
+  gen_ = g;
 }
 
 }  // namespace lbb::imitation

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace lbb::imitation {
 
@@ -25,6 +26,10 @@ class Rng {
   double normal();
   // Uniform integer in [0, n), n >= 1 (rejection sampling, no modulo bias).
   uint64_t below(uint64_t n);
+  // The generator's whole state as text (the standard's stream format), and back; set_state
+  // throws lbb::InputError for a malformed state.
+  std::string state() const;
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 gen_;

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "imitation/policy.h"
@@ -38,6 +40,26 @@ class Sampler {
   Rng rng_;                              // action sampling
   std::vector<double> running_return_;   // per environment, of its current episode
   std::vector<int64_t> running_length_;
+};
+
+// Sampling whole episodes, as the author's pipeline did for the MuJoCo tasks: N environments in
+// lockstep, each starting a new episode (from its own generator) while the steps collected in
+// this call are fewer than min_steps, so a call yields whole episodes of >= min_steps steps in
+// all. The Rollout is laid out as one environment (N = 1, T = total steps): the episodes one
+// after another, in the order they ended (ties by environment index), each closed by its
+// terminated or truncated flag. Between calls the environments hold no episode, so the
+// sampler's whole state is its generators (state() / set_state(): resuming a run).
+class EpisodeSampler {
+ public:
+  EpisodeSampler(const std::string& env, int64_t num_envs, uint64_t seed);
+  Rollout sample(Policy& policy, int64_t min_steps, bool deterministic = false);
+  const EnvSpec& spec() const { return envs_[0]->spec(); }
+  std::string state() const;
+  void set_state(const std::string& state);  // throws lbb::InputError if malformed
+
+ private:
+  std::vector<std::unique_ptr<Env>> envs_;
+  Rng rng_;  // action sampling
 };
 
 // The returns of `episodes` full episodes of the policy, run as `episodes` lockstep environments

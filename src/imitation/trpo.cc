@@ -1,5 +1,7 @@
 #include "imitation/trpo.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace lbb::imitation {
@@ -64,7 +66,8 @@ TrpoStepStats trpo_step(Policy& policy, const torch::Tensor& obs_normalized, con
   st.surrogate_after = st.surrogate_before;
   if (g.abs().max().item<double>() == 0) return st;  // nothing to improve (e.g. all advantages 0)
 
-  FisherProduct F(policy, obs_normalized, old_params, options.cg_damping);
+  const int64_t n = obs_normalized.size(0), stride = std::max<int64_t>(1, options.fisher_stride);
+  FisherProduct F(policy, obs_normalized.slice(0, 0, n, stride), old_params.slice(0, 0, n, stride), options.cg_damping);
   const torch::Tensor s = conjugate_gradient(std::ref(F), g, options.cg_iterations);
   const double sFs = s.dot(F(s)).item<double>();
   // The quadratic model 1/2 step^T F step equals max_kl at the full step.

@@ -28,6 +28,10 @@ struct TrpoOptions {
   int64_t max_backtracks = 10;
   double kl_accept_factor = 1.5;
   double entropy_coef = 0.0;  // the causal entropy weight lambda of eq. (2.25); 0 in the thesis
+  // The Fisher products of the CG solve use every fisher_stride-th state of the batch (the
+  // surrogate, its gradient and the KL test of the line search use all of them). 1: all;
+  // the MuJoCo batches of 50,000 steps use 5, as OpenAI Baselines' TRPO does.
+  int64_t fisher_stride = 1;
 };
 
 struct TrpoStepStats {

@@ -2,21 +2,79 @@
 
 #include <chrono>
 
+#include "io/errors.h"
+
 namespace lbb::imitation {
 
 TrpoTrainer::TrpoTrainer(const TrpoTrainerOptions& options)
     : options_(options),
-      init_rng_(mix_seed(options.seed) ^ 0x1111ull),
-      sampler_(options.env, options.num_envs, mix_seed(options.seed) ^ 0x2222ull) {
-  policy_ = make_policy(sampler_.spec(), init_rng_, options.hidden);
-  value_ = std::make_unique<ValueFunction>(sampler_.spec().obs_dim, options.hidden, init_rng_);
+      init_rng_(mix_seed(options.seed) ^ 0x1111ull) {
+  const uint64_t sampler_seed = mix_seed(options.seed) ^ 0x2222ull;
+  if (options.episode_batch_steps > 0)
+    episodes_ = std::make_unique<EpisodeSampler>(options.env, options.num_envs, sampler_seed);
+  else
+    sampler_ = std::make_unique<Sampler>(options.env, options.num_envs, sampler_seed);
+  const EnvSpec& spec = episodes_ ? episodes_->spec() : sampler_->spec();
+  policy_ = make_policy(spec, init_rng_, options.hidden);
+  value_ = std::make_unique<ValueFunction>(spec.obs_dim, options.hidden, init_rng_);
+}
+
+Rollout TrpoTrainer::sample() {
+  return episodes_ ? episodes_->sample(*policy_, options_.episode_batch_steps)
+                   : sampler_->sample(*policy_, options_.steps_per_env);
+}
+
+void save_parameters(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
+  for (const auto& p : module.named_parameters()) ar.write(prefix + p.key(), p.value().detach(), /*is_buffer=*/true);
+}
+
+void load_parameters(torch::serialize::InputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.named_parameters()) {
+    torch::Tensor t;
+    if (!ar.try_read(prefix + p.key(), t, /*is_buffer=*/true) || !t.sizes().equals(p.value().sizes()))
+      throw InputError("checkpoint: missing or misshapen " + prefix + p.key());
+    p.value().copy_(t);
+  }
+}
+
+void TrpoTrainer::save_state(torch::serialize::OutputArchive& ar) {
+  if (!episodes_) throw std::logic_error("TrpoTrainer::save_state needs episode_batch_steps > 0");
+  save_parameters(ar, "policy.", *policy_);
+  save_parameters(ar, "value.", *value_->net());
+  ar.write("obs_count", torch::tensor(policy_->normalizer.count(), torch::kFloat64), true);
+  ar.write("obs_mean", policy_->normalizer.mean(), true);
+  ar.write("obs_var", policy_->normalizer.var(), true);
+  ar.write("iteration", c10::IValue(iteration_));
+  ar.write("env_steps", c10::IValue(env_steps_));
+  ar.write("sampler", c10::IValue(episodes_->state()));
+}
+
+void TrpoTrainer::load_state(torch::serialize::InputArchive& ar) {
+  if (!episodes_) throw std::logic_error("TrpoTrainer::load_state needs episode_batch_steps > 0");
+  load_parameters(ar, "policy.", *policy_);
+  load_parameters(ar, "value.", *value_->net());
+  torch::Tensor count, mean, var;
+  ar.read("obs_count", count, true);
+  ar.read("obs_mean", mean, true);
+  ar.read("obs_var", var, true);
+  policy_->normalizer.set(count.item<double>(), mean, var);
+  c10::IValue v;
+  ar.read("iteration", v);
+  iteration_ = v.toInt();
+  ar.read("env_steps", v);
+  env_steps_ = v.toInt();
+  ar.read("sampler", v);
+  episodes_->set_state(v.toStringRef());
 }
 
 IterationStats TrpoTrainer::iterate(const RewardFn& reward_fn) {
   const auto start = std::chrono::steady_clock::now();
   IterationStats st;
   st.iteration = ++iteration_;
-  const Rollout r = sampler_.sample(*policy_, options_.steps_per_env);
+  const Rollout r = sample();
+  const auto sampled = std::chrono::steady_clock::now();
+  st.sample_seconds = std::chrono::duration<double>(sampled - start).count();
   env_steps_ += r.T * r.N;
   st.env_steps = env_steps_;
   st.episodes = static_cast<int64_t>(r.episode_returns.size());
@@ -45,9 +103,14 @@ IterationStats TrpoTrainer::iterate(const RewardFn& reward_fn) {
   const torch::Tensor returns = adv_t + v;
   const torch::Tensor adv_std = (adv_t - adv_t.mean()) / (adv_t.std(/*unbiased=*/false) + 1e-8);
 
+  const auto before_step = std::chrono::steady_clock::now();
   st.step = trpo_step(*policy_, z, r.actions, adv_std, options_.trpo);
+  const auto stepped = std::chrono::steady_clock::now();
+  st.policy_seconds = std::chrono::duration<double>(stepped - before_step).count();
   st.value_mse = value_->fit(z, returns, options_.value_fit);
-  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto end = std::chrono::steady_clock::now();
+  st.value_seconds = std::chrono::duration<double>(end - stepped).count();
+  st.seconds = std::chrono::duration<double>(end - start).count();
   return st;
 }
 

@@ -31,6 +31,10 @@ struct TrpoTrainerOptions {
   uint64_t seed = 0;
   int64_t num_envs = 25;       // N lockstep environments
   int64_t steps_per_env = 200; // T: N * T = 5000 environment steps per iteration
+  // > 0: each iteration samples whole episodes of at least this many steps in all (the
+  // author's MuJoCo batches: 50,000), with num_envs lockstep environments; steps_per_env is
+  // then unused. Only such runs can be checkpointed (no episode spans two iterations).
+  int64_t episode_batch_steps = 0;
   std::vector<int64_t> hidden{100, 100};
   GaeOptions gae;
   TrpoOptions trpo;
@@ -45,7 +49,8 @@ struct IterationStats {
   double mean_length = 0;
   TrpoStepStats step;
   double value_mse = 0;        // after the fit
-  double seconds = 0;          // of this iteration
+  double seconds = 0;          // of this iteration: sampling (simulation and acting), the
+  double sample_seconds = 0, policy_seconds = 0, value_seconds = 0;  // TRPO step, the value fit
 };
 
 // Rewards for a rollout ([T*N], time-major), replacing the environment's.
@@ -58,14 +63,26 @@ class TrpoTrainer {
   Policy& policy() { return *policy_; }
   std::shared_ptr<Policy> policy_ptr() { return policy_; }
   ValueFunction& value() { return *value_; }
+  int64_t iteration() const { return iteration_; }
+
+  // The whole state between iterations (networks, normalizer, generators, counters), so that a
+  // run restored from it continues bit for bit as if never stopped. Needs episode_batch_steps.
+  void save_state(torch::serialize::OutputArchive& ar);
+  void load_state(torch::serialize::InputArchive& ar);  // throws lbb::InputError
 
  private:
+  Rollout sample();
   TrpoTrainerOptions options_;
   Rng init_rng_;
   std::shared_ptr<Policy> policy_;
   std::unique_ptr<ValueFunction> value_;
-  Sampler sampler_;
+  std::unique_ptr<Sampler> sampler_;              // episode_batch_steps == 0
+  std::unique_ptr<EpisodeSampler> episodes_;      // episode_batch_steps > 0
   int64_t iteration_ = 0, env_steps_ = 0;
 };
+
+// Writes / reads a module's parameters under `prefix` (exact float64 values).
+void save_parameters(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module);
+void load_parameters(torch::serialize::InputArchive& ar, const std::string& prefix, torch::nn::Module& module);
 
 }  // namespace lbb::imitation

@@ -1,5 +1,7 @@
 #include "imitation/value_function.h"
 
+#include <algorithm>
+
 namespace lbb::imitation {
 
 ValueFunction::ValueFunction(int64_t obs_dim, const std::vector<int64_t>& hidden, Rng& rng)
@@ -17,7 +19,9 @@ double ValueFunction::fit(const torch::Tensor& obs_normalized, const torch::Tens
                                       .max_iter(options.iterations)
                                       .history_size(25)
                                       .line_search_fn("strong_wolfe"));
-  const torch::Tensor x = obs_normalized.detach(), y = targets.detach();
+  const int64_t n = obs_normalized.size(0), stride = std::max<int64_t>(1, options.stride);
+  const torch::Tensor x = obs_normalized.detach().slice(0, 0, n, stride).contiguous();
+  const torch::Tensor y = targets.detach().slice(0, 0, n, stride).contiguous();
   auto closure = [&]() -> torch::Tensor {
     opt.zero_grad();
     torch::Tensor loss = (net_->forward(x).squeeze(1) - y).pow(2).mean();
@@ -27,7 +31,7 @@ double ValueFunction::fit(const torch::Tensor& obs_normalized, const torch::Tens
   };
   opt.step(closure);
   torch::NoGradGuard no_grad;
-  return (net_->forward(x).squeeze(1) - y).pow(2).mean().item<double>();
+  return (net_->forward(obs_normalized).squeeze(1) - targets).pow(2).mean().item<double>();
 }
 
 }  // namespace lbb::imitation

@@ -1,11 +1,17 @@
 // imitate expert --env E --iterations N --seed S --out expert.pt: TRPO on the true reward.
+// With --batch-steps (whole episodes per iteration, the MuJoCo tasks' batches) the run keeps
+// OUT.ckpt after every iteration and --resume continues it bit for bit; OUT.curve.tsv holds
+// every iteration's batch return.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "commands.h"
+#include "imitation/archive_file.h"
 #include "imitation/policy_file.h"
 #include "imitation/trpo_trainer.h"
 #include "io/errors.h"
@@ -15,10 +21,10 @@ namespace lbb::imitation {
 void add_expert_command(CLI::App& app) {
   struct Args {
     std::string env = "cartpole", out;
-    int64_t iterations = 100, envs = 25, steps = 5000, eval_episodes = 50;
+    int64_t iterations = 100, envs = 25, steps = 5000, eval_episodes = 50, batch_steps = 0;
     uint64_t seed = 0;
     double max_kl = 0.01, target = NAN;
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, resume = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("expert", "Train an expert policy by TRPO on the environment's reward");
@@ -31,6 +37,11 @@ void add_expert_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--steps", args->steps, "Environment steps per iteration (a multiple of --envs)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-steps", args->batch_steps,
+                  "Whole episodes of at least this many steps per iteration (the MuJoCo tasks: 50000); "
+                  "enables OUT.ckpt and --resume")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", args->resume, "Continue from OUT.ckpt (written by an interrupted run with the same options)");
   cmd->add_option("--max-kl", args->max_kl, "TRPO's KL bound")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--target", args->target, "Stop early once an iteration's mean episode return reaches this");
   cmd->add_option("--eval-episodes", args->eval_episodes, "Episodes of the final evaluation")->capture_default_str()
@@ -38,29 +49,61 @@ void add_expert_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print one JSON object at the end (progress lines still go to stderr)");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress lines");
   cmd->callback([args] {
-    if (args->steps % args->envs != 0) throw InputError("--steps must be a multiple of --envs");
+    if (args->batch_steps == 0 && args->steps % args->envs != 0)
+      throw InputError("--steps must be a multiple of --envs");
+    if (args->resume && args->batch_steps == 0) throw InputError("--resume needs --batch-steps");
     TrpoTrainerOptions opt;
     opt.env = args->env;
     make_env(opt.env);  // an unknown name is an error before anything runs
     opt.seed = args->seed;
     opt.num_envs = args->envs;
     opt.steps_per_env = args->steps / args->envs;
+    opt.episode_batch_steps = args->batch_steps;
     opt.trpo.max_kl = args->max_kl;
+    if (args->batch_steps > 0) opt.trpo.fisher_stride = opt.value_fit.stride = 5;
     const auto start = std::chrono::steady_clock::now();
     TrpoTrainer trainer(opt);
     IterationStats last;
     int64_t reached = -1;  // first iteration whose mean return reached --target
     std::vector<double> returns;
-    for (int64_t i = 0; i < args->iterations; ++i) {
+    // The options that must match for a checkpoint to continue this run.
+    std::ostringstream run_key;
+    run_key << opt.env << " seed " << opt.seed << " envs " << opt.num_envs << " batch-steps " << opt.episode_batch_steps
+            << " max-kl " << opt.trpo.max_kl;
+    const std::string checkpoint = args->out + ".ckpt";
+    if (args->resume && std::filesystem::exists(checkpoint)) {
+      torch::serialize::InputArchive ar;
+      ar.load_from(checkpoint);
+      c10::IValue v;
+      ar.read("run", v);
+      if (v.toStringRef() != run_key.str())
+        throw InputError(checkpoint + ": a checkpoint of another run (" + v.toStringRef() + ")");
+      trainer.load_state(ar);
+      torch::Tensor curve;
+      ar.read("curve", curve, true);
+      returns.assign(curve.data_ptr<double>(), curve.data_ptr<double>() + curve.numel());
+      if (!args->quiet)
+        std::fprintf(stderr, "resuming %s at iteration %lld\n", checkpoint.c_str(),
+                     static_cast<long long>(trainer.iteration()));
+    }
+    for (int64_t i = trainer.iteration(); i < args->iterations; ++i) {
       last = trainer.iterate();
       returns.push_back(last.mean_return);
+      if (args->batch_steps > 0) {
+        torch::serialize::OutputArchive ar;
+        ar.write("run", c10::IValue(run_key.str()));
+        trainer.save_state(ar);
+        ar.write("curve", torch::tensor(returns, torch::kFloat64), true);
+        save_archive_atomic(ar, checkpoint, "the checkpoint");
+      }
       if (!args->quiet)
         std::fprintf(stderr,
                      "iter %4lld  steps %8lld  return %8.2f (%3lld ep, len %6.1f)  kl %.5f%s  entropy %.4f  "
-                     "vf_mse %9.3f  %.2f s\n",
+                     "vf_mse %9.3f  %.2f s (sample %.2f, policy %.2f, value %.2f)\n",
                      static_cast<long long>(last.iteration), static_cast<long long>(last.env_steps), last.mean_return,
                      static_cast<long long>(last.episodes), last.mean_length, last.step.kl,
-                     last.step.accepted ? "" : " (rejected)", last.step.entropy, last.value_mse, last.seconds);
+                     last.step.accepted ? "" : " (rejected)", last.step.entropy, last.value_mse, last.seconds,
+                     last.sample_seconds, last.policy_seconds, last.value_seconds);
       if (!std::isnan(args->target) && last.mean_return >= args->target) {
         reached = last.iteration;
         break;
@@ -74,9 +117,18 @@ void add_expert_command(CLI::App& app) {
     }
     const MeanStd s = mean_std(eval_stoch), d = mean_std(eval_det);
     std::ostringstream info;
+    if (last.iteration == 0) last.iteration = trainer.iteration();  // resumed after its last iteration
     info << "imitate expert --env " << opt.env << " --seed " << args->seed << " --iterations " << last.iteration
-         << " --steps " << args->steps << "; stochastic return " << s.mean << ", deterministic " << d.mean;
+         << " --envs " << args->envs
+         << (args->batch_steps > 0 ? " --batch-steps " + std::to_string(args->batch_steps)
+                                   : " --steps " + std::to_string(args->steps))
+         << "; stochastic return " << s.mean << ", deterministic " << d.mean;
     save_policy(args->out, trainer.policy(), opt.env, info.str());
+    if (args->batch_steps > 0) {
+      std::ofstream curve(args->out + ".curve.tsv");
+      curve << "# " << info.str() << "\n# iteration\tmean batch return\n";
+      for (size_t k = 0; k < returns.size(); ++k) curve << k + 1 << '\t' << returns[k] << '\n';
+    }
     if (args->json) {
       std::printf("{\"env\": %s, \"seed\": %llu, \"iterations\": %lld, \"env_steps\": %lld, \"last_batch_return\": %s, "
                   "\"target_reached_at\": %lld, \"eval_episodes\": %lld, \"eval_return_stochastic\": %s, "
