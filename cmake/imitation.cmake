@@ -3,11 +3,12 @@
 # shares nothing with the codec but src/io's error types (header-only use).
 # MuJoCo (Debian's libmujoco-dev 2.2.2) simulates the locomotion and reaching tasks.
 find_package(mujoco 2.2 REQUIRED CONFIG)
+find_package(nlohmann_json 3 REQUIRED CONFIG)  # trajectory files (imitate rollout / replay)
 include(${PROJECT_SOURCE_DIR}/cmake/embed_mjcf.cmake)
 file(GLOB LBB_IMITATION_SOURCES ${PROJECT_SOURCE_DIR}/src/imitation/*.cc)
 add_library(lbb_imitation STATIC ${LBB_IMITATION_SOURCES} ${LBB_MJCF_SOURCES_CC})
 target_include_directories(lbb_imitation PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(lbb_imitation PUBLIC ${TORCH_LIBRARIES} mujoco::mujoco ${CMAKE_DL_LIBS})
+target_link_libraries(lbb_imitation PUBLIC ${TORCH_LIBRARIES} mujoco::mujoco nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS})
 # LibTorch's headers dominate the build time: one precompiled header, shared by the tests.
 target_precompile_headers(lbb_imitation PRIVATE <torch/torch.h>)
 

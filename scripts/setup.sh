@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libtorch-dev libopenblas0-pthread     # LibTorch (CPU); OpenBLAS instead of the slow reference BLAS
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev                    # imitate's trajectory files (JSON Lines)
   libpng-dev zlib1g-dev
   dataset-fashion-mnist                 # /usr/share/datasets/fashion-mnist
   clang libclang-rt-14-dev              # libFuzzer for fuzz/run_fuzz.sh

@@ -113,4 +113,22 @@ ApprenticeshipIterationStats ApprenticeshipTrainer::iterate() {
   return st;
 }
 
+void ApprenticeshipTrainer::save_state(torch::serialize::OutputArchive& ar) {
+  trainer_.save_state(ar);
+  ar.write("al_w", w_, true);
+  if (log_W_.defined()) ar.write("al_log_W", log_W_, true);
+  if (mu_bar_.defined()) ar.write("al_mu_bar", mu_bar_, true);
+  ar.write("al_bound", torch::tensor(bound_, torch::kFloat64), true);
+}
+
+void ApprenticeshipTrainer::load_state(torch::serialize::InputArchive& ar) {
+  trainer_.load_state(ar);
+  ar.read("al_w", w_, true);
+  torch::Tensor t;
+  if (ar.try_read("al_log_W", t, true)) log_W_ = t;
+  if (ar.try_read("al_mu_bar", t, true)) mu_bar_ = t;
+  ar.read("al_bound", t, true);
+  bound_ = t.item<double>();
+}
+
 }  // namespace lbb::imitation

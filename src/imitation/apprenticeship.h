@@ -93,6 +93,11 @@ class ApprenticeshipTrainer {
   // policy's reward is its negation shifted by the running bound).
   torch::Tensor cost(const torch::Tensor& obs, const torch::Tensor& actions) const;
   const CostFeatures& features() const { return features_; }
+  int64_t iteration() const { return trainer_.iteration(); }
+  // The whole state between iterations (TrpoTrainer::save_state, the cost weights and the
+  // running bound). Needs options.rl.episode_batch_steps.
+  void save_state(torch::serialize::OutputArchive& ar);
+  void load_state(torch::serialize::InputArchive& ar);
 
  private:
   ApprenticeshipOptions options_;

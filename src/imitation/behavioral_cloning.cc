@@ -62,7 +62,7 @@ BcResult behavioral_cloning(const Demonstrations& demos, const BcOptions& option
         res.best_step = step;
         best = flat_params(params);
         since_best = 0;
-      } else if (++since_best >= options.patience) {
+      } else if (++since_best >= options.patience && options.patience > 0) {
         break;
       }
     }

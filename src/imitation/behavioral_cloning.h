@@ -21,7 +21,7 @@ struct BcOptions {
   double lr = 1e-3;
   int64_t max_steps = 10000;
   int64_t eval_every = 10;
-  int64_t patience = 50;
+  int64_t patience = 50;  // 0: never stop early (the author's MuJoCo BC: max_steps 20001)
   std::vector<int64_t> hidden{100, 100};
 };
 

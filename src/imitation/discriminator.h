@@ -33,8 +33,9 @@ GailReward default_gail_reward(const std::string& env);
 
 class Discriminator {
  public:
+  // entropy: the weight of the mean Bernoulli entropy subtracted from the loss (0: none).
   Discriminator(int64_t obs_dim, int64_t num_actions, int64_t action_dim, const torch::Tensor& expert_obs,
-                const std::vector<int64_t>& hidden, Rng& rng, double lr);
+                const std::vector<int64_t>& hidden, Rng& rng, double lr, double entropy = 0.0);
   // The logit l(s, a) of P(expert | s, a), [B].
   torch::Tensor logits(const torch::Tensor& obs, const torch::Tensor& actions);
   // One Adam step on the binary cross-entropy; returns the loss before the step.
@@ -43,6 +44,9 @@ class Discriminator {
   // Rewards of state-action pairs (no gradient), [B].
   torch::Tensor reward(const torch::Tensor& obs, const torch::Tensor& actions, GailReward kind);
   Mlp& net() { return net_; }
+  // The network and its Adam moments (resuming a run).
+  void save_state(torch::serialize::OutputArchive& ar);
+  void load_state(torch::serialize::InputArchive& ar);
 
  private:
   torch::Tensor features(const torch::Tensor& obs, const torch::Tensor& actions) const;
@@ -50,6 +54,7 @@ class Discriminator {
   ObsNormalizer normalizer_;  // expert statistics, fixed
   Mlp net_;
   std::unique_ptr<torch::optim::Adam> adam_;
+  double entropy_;
 };
 
 }  // namespace lbb::imitation

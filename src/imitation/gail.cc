@@ -9,7 +9,8 @@ GailTrainer::GailTrainer(const Demonstrations& demos, const GailOptions& options
   if (demos.env != options.rl.env) throw std::invalid_argument("GAIL: demonstrations of " + demos.env + " for " + options.rl.env);
   const EnvSpec spec = make_env(demos.env)->spec();
   disc_ = std::make_unique<Discriminator>(spec.obs_dim, spec.num_actions, spec.action_dim, demos.obs,
-                                          options.rl.hidden, rng_, options.discriminator_lr);
+                                          options.rl.hidden, rng_, options.discriminator_lr,
+                                          options.discriminator_entropy);
   trainer_.policy().normalizer.update(demos.obs);
 }
 
@@ -28,6 +29,20 @@ GailIterationStats GailTrainer::iterate() {
   };
   st.rl = trainer_.iterate(reward_fn);
   return st;
+}
+
+void GailTrainer::save_state(torch::serialize::OutputArchive& ar) {
+  trainer_.save_state(ar);
+  disc_->save_state(ar);
+  ar.write("gail_rng", c10::IValue(rng_.state()));
+}
+
+void GailTrainer::load_state(torch::serialize::InputArchive& ar) {
+  trainer_.load_state(ar);
+  disc_->load_state(ar);
+  c10::IValue v;
+  ar.read("gail_rng", v);
+  rng_.set_state(v.toStringRef());
 }
 
 }  // namespace lbb::imitation

@@ -19,6 +19,9 @@ namespace lbb::imitation {
 struct GailOptions {
   TrpoTrainerOptions rl;  // rl.env must be the demonstrations' environment
   double discriminator_lr = 0.01;
+  // The discriminator's loss minus this weight times the mean entropy of its Bernoulli outputs
+  // (the author's pipeline on the MuJoCo tasks: 0.001; 0 on the classic tasks).
+  double discriminator_entropy = 0.0;
   GailReward reward = GailReward::kSurvival;
 };
 
@@ -34,6 +37,11 @@ class GailTrainer {
   GailIterationStats iterate();
   Policy& policy() { return trainer_.policy(); }
   std::shared_ptr<Policy> policy_ptr() { return trainer_.policy_ptr(); }
+  int64_t iteration() const { return trainer_.iteration(); }
+  // The whole state between iterations (TrpoTrainer::save_state, the discriminator and its
+  // Adam moments, the expert-batch generator). Needs options.rl.episode_batch_steps.
+  void save_state(torch::serialize::OutputArchive& ar);
+  void load_state(torch::serialize::InputArchive& ar);
 
  private:
   Demonstrations demos_;

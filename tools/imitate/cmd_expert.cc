@@ -133,12 +133,14 @@ void add_expert_command(CLI::App& app) {
       std::printf("{\"env\": %s, \"seed\": %llu, \"iterations\": %lld, \"env_steps\": %lld, \"last_batch_return\": %s, "
                   "\"target_reached_at\": %lld, \"eval_episodes\": %lld, \"eval_return_stochastic\": %s, "
                   "\"eval_return_stochastic_std\": %s, \"eval_return_deterministic\": %s, "
-                  "\"eval_return_deterministic_std\": %s, \"train_seconds\": %.3f, \"out\": %s}\n",
+                  "\"eval_return_deterministic_std\": %s, \"train_seconds\": %.3f, \"policy_hash\": \"%016llx\", "
+                  "\"out\": %s}\n",
                   json_string(opt.env).c_str(), static_cast<unsigned long long>(args->seed),
                   static_cast<long long>(last.iteration), static_cast<long long>(last.env_steps), json_number(last.mean_return).c_str(),
                   static_cast<long long>(reached), static_cast<long long>(args->eval_episodes),
                   json_number(s.mean).c_str(), json_number(s.std).c_str(), json_number(d.mean).c_str(),
-                  json_number(d.std).c_str(), train_seconds, json_string(args->out).c_str());
+                  json_number(d.std).c_str(), train_seconds,
+                  static_cast<unsigned long long>(policy_hash(trainer.policy())), json_string(args->out).c_str());
     } else {
       std::printf("%s: %lld iterations, %lld environment steps, %.1f s; last batch return %.2f\n", opt.env.c_str(),
                   static_cast<long long>(last.iteration), static_cast<long long>(last.env_steps), train_seconds,

@@ -1,11 +1,17 @@
 // imitate train --algo bc|fem|gtal|gail --demos demos.pt [--trajectories K] --seed S --out policy.pt
+// With --batch-steps (whole episodes per iteration, the MuJoCo tasks' batches) FEM, GTAL and
+// GAIL keep OUT.ckpt after every iteration and --resume continues a run bit for bit.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <sstream>
 
 #include "commands.h"
 #include "imitation/apprenticeship.h"
+#include "imitation/archive_file.h"
 #include "imitation/behavioral_cloning.h"
 #include "imitation/gail.h"
 #include "imitation/policy_file.h"
@@ -17,10 +23,11 @@ namespace lbb::imitation {
 void add_train_command(CLI::App& app) {
   struct Args {
     std::string algo, demos, out, reward;
-    int64_t trajectories = 0, iterations = 100, envs = 25, steps = 5000, eval_episodes = 50;
+    int64_t trajectories = 0, iterations = 100, envs = 25, steps = 5000, eval_episodes = 50, batch_steps = 0;
+    int64_t bc_steps = 0;
     uint64_t seed = 0;
-    double entropy = 0, disc_lr = 0.01, mw_rate = 0;
-    bool json = false, quiet = false, projection = false;
+    double entropy = 0, disc_lr = 0.01, mw_rate = 0, disc_entropy = NAN;
+    bool json = false, quiet = false, projection = false, resume = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("train", "Learn a policy from demonstrations (BC, FEM, GTAL or GAIL)");
@@ -37,6 +44,17 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--steps", args->steps, "FEM / GTAL / GAIL: environment steps per iteration")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-steps", args->batch_steps,
+                  "FEM / GTAL / GAIL: whole episodes of at least this many steps per iteration (the MuJoCo "
+                  "tasks: 50000); enables OUT.ckpt and --resume")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", args->resume, "Continue from OUT.ckpt (written by an interrupted run with the same options)");
+  cmd->add_option("--bc-steps", args->bc_steps,
+                  "BC: Adam steps (default: 20001 on the MuJoCo tasks, as the author's; early stopping on the "
+                  "classic ones)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--disc-entropy", args->disc_entropy,
+                  "GAIL: weight of the discriminator's entropy bonus (default: 0.001 with --batch-steps, else 0)");
   cmd->add_option("--entropy", args->entropy, "FEM / GTAL / GAIL: causal entropy weight lambda")->capture_default_str();
   cmd->add_option("--disc-lr", args->disc_lr, "GAIL: the discriminator's Adam learning rate")->capture_default_str();
   cmd->add_option("--reward", args->reward, "FEM / GTAL / GAIL: survival (rewards >= 0) | goal (<= 0); default by task")
@@ -59,9 +77,19 @@ void add_train_command(CLI::App& app) {
     info << "imitate train --algo " << args->algo << " --demos " << args->demos << " --trajectories "
          << demos.trajectories() << " --seed " << args->seed;
     int64_t env_steps = 0;
+    if (args->resume && (args->batch_steps == 0 || args->algo == "bc"))
+      throw InputError("--resume needs --batch-steps and an iterative algorithm (fem, gtal, gail)");
     if (args->algo == "bc") {
       BcOptions opt;
       opt.seed = args->seed;
+      const bool mujoco = demos.env != "cartpole" && demos.env != "cartpole-v1" && demos.env != "acrobot" &&
+                          demos.env != "mountaincar";
+      if (args->bc_steps > 0 || mujoco) {
+        // The author's MuJoCo BC: a fixed number of steps, the best validation snapshot kept.
+        opt.max_steps = args->bc_steps > 0 ? args->bc_steps : 20001;
+        opt.patience = 0;
+        info << " --bc-steps " << opt.max_steps;
+      }
       const BcResult r = behavioral_cloning(demos, opt);
       policy = r.policy;
       if (!args->quiet)
@@ -69,13 +97,40 @@ void add_train_command(CLI::App& app) {
                      static_cast<long long>(r.train_pairs), static_cast<long long>(r.validation_pairs),
                      r.best_validation_loss, static_cast<long long>(r.best_step), static_cast<long long>(r.steps));
     } else {
-      if (args->steps % args->envs != 0) throw InputError("--steps must be a multiple of --envs");
+      if (args->batch_steps == 0 && args->steps % args->envs != 0)
+        throw InputError("--steps must be a multiple of --envs");
       TrpoTrainerOptions rl;
       rl.env = demos.env;
       rl.seed = args->seed;
       rl.num_envs = args->envs;
       rl.steps_per_env = args->steps / args->envs;
+      rl.episode_batch_steps = args->batch_steps;
+      if (args->batch_steps > 0) rl.trpo.fisher_stride = rl.value_fit.stride = 5;
       rl.trpo.entropy_coef = args->entropy;
+      if (args->batch_steps > 0) info << " --batch-steps " << args->batch_steps << " --envs " << args->envs;
+      if (args->entropy != 0) info << " --entropy " << args->entropy;
+      // Checkpoints: the options that must match, then the trainer's state, after every iteration.
+      std::ostringstream run_key;
+      run_key << info.str() << " --iterations " << args->iterations;
+      const std::string checkpoint = args->out + ".ckpt";
+      const auto resume = [&](const std::function<void(torch::serialize::InputArchive&)>& load) {
+        if (!args->resume || !std::filesystem::exists(checkpoint)) return;
+        torch::serialize::InputArchive ar;
+        ar.load_from(checkpoint);
+        c10::IValue v;
+        ar.read("run", v);
+        if (v.toStringRef() != run_key.str())
+          throw InputError(checkpoint + ": a checkpoint of another run (" + v.toStringRef() + ")");
+        load(ar);
+        if (!args->quiet) std::fprintf(stderr, "resuming %s\n", checkpoint.c_str());
+      };
+      const auto keep = [&](const std::function<void(torch::serialize::OutputArchive&)>& save) {
+        if (args->batch_steps == 0) return;
+        torch::serialize::OutputArchive ar;
+        ar.write("run", c10::IValue(run_key.str()));
+        save(ar);
+        save_archive_atomic(ar, checkpoint, "the checkpoint");
+      };
       const GailReward reward = args->reward.empty() ? default_gail_reward(demos.env)
                                                      : (args->reward == "survival" ? GailReward::kSurvival : GailReward::kGoal);
       info << " --iterations " << args->iterations << " --reward " << (reward == GailReward::kSurvival ? "survival" : "goal");
@@ -93,11 +148,15 @@ void add_train_command(CLI::App& app) {
         GailOptions opt;
         opt.rl = rl;
         opt.discriminator_lr = args->disc_lr;
+        opt.discriminator_entropy = std::isnan(args->disc_entropy) ? (args->batch_steps > 0 ? 0.001 : 0.0)
+                                                                   : args->disc_entropy;
         opt.reward = reward;
         GailTrainer gail(demos, opt);
-        for (int64_t i = 0; i < args->iterations; ++i) {
+        resume([&](torch::serialize::InputArchive& ar) { gail.load_state(ar); });
+        for (int64_t i = gail.iteration(); i < args->iterations; ++i) {
           const GailIterationStats st = gail.iterate();
           progress(st.rl, "disc loss", st.discriminator_loss, "reward", st.mean_reward);
+          keep([&](torch::serialize::OutputArchive& ar) { gail.save_state(ar); });
         }
         policy = gail.policy_ptr();
       } else {
@@ -110,9 +169,11 @@ void add_train_command(CLI::App& app) {
         opt.projection = args->projection;
         if (args->projection) info << " --projection";
         ApprenticeshipTrainer al(demos, opt);
-        for (int64_t i = 0; i < args->iterations; ++i) {
+        resume([&](torch::serialize::InputArchive& ar) { al.load_state(ar); });
+        for (int64_t i = al.iteration(); i < args->iterations; ++i) {
           const ApprenticeshipIterationStats st = al.iterate();
           progress(st.rl, args->algo == "fem" ? "||mu-muE||" : "max(mu-muE)", st.objective, "reward", st.mean_reward);
+          keep([&](torch::serialize::OutputArchive& ar) { al.save_state(ar); });
         }
         policy = al.policy_ptr();
       }

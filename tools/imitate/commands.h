@@ -14,6 +14,8 @@ void add_demos_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_grid_command(CLI::App& app);
 void add_figure_command(CLI::App& app);
+void add_rollout_command(CLI::App& app);
+void add_replay_command(CLI::App& app);
 
 // Mean and (population) standard deviation of xs; NaN for none.
 struct MeanStd {

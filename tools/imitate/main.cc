@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   lbb::imitation::add_eval_command(app);
   lbb::imitation::add_grid_command(app);
   lbb::imitation::add_figure_command(app);
+  lbb::imitation::add_rollout_command(app);
+  lbb::imitation::add_replay_command(app);
   try {
     lbb::imitation::use_one_thread();  // DESIGN.md §10: one thread per run
     app.parse(argc, argv);
