@@ -8,6 +8,10 @@
 //      alone or beside another), its policy evaluated on 50 deterministic episodes; one
 //      JSON line per finished run appended to DIR/results.jsonl. A run already there is
 //      skipped: the grid resumes where it stopped (a line cut short by a kill is ignored).
+// The MuJoCo tasks (DESIGN.md §10.1) use their own settings (grid_util.h, TaskDefaults):
+// whole-episode batches, checkpointed runs that a rerun resumes (`train --resume`), 50 expert
+// trajectories, dataset sizes 4/11/18/25, FEM and GTAL at the ends; --experts takes shipped
+// experts instead of training them; --entropies adds runs per causal entropy weight (Fig. 2.2).
 // --jobs (default 2) runs side by side; progress lines on stderr (done/total, elapsed,
 // estimated remaining); each child's progress lines in DIR/logs/<run>.log.
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -37,17 +42,20 @@ namespace {
 namespace fs = std::filesystem;
 
 struct GridArgs {
-  std::string dir, tasks = "cartpole,acrobot,mountaincar", trajectories = "1,4,7,10", algos = "bc,fem,gtal,gail";
-  int64_t seeds = 3, iterations = 0, expert_iterations = 0, envs = 25, steps = 5000, jobs = 2, eval_episodes = 50,
-          max_runs = 0, first_seed = 1;
+  std::string dir, tasks = "cartpole,acrobot,mountaincar", trajectories, algos = "bc,fem,gtal,gail", experts;
+  std::string entropies = "0";
+  int64_t seeds = 3, iterations = 0, expert_iterations = 0, envs = 0, steps = 5000, jobs = 2, eval_episodes = 50,
+          max_runs = 0, first_seed = 1, batch_steps = 0, bc_steps = 0;
   bool quiet = false;
 };
 
 struct RunSpec {
   std::string task, algo;
   int64_t trajectories = 0, seed = 0, iterations = 0;
+  std::string entropy = "0";  // as given in --entropies
   std::string id() const {
-    return task + "_k" + std::to_string(trajectories) + "_" + algo + "_s" + std::to_string(seed);
+    return task + "_k" + std::to_string(trajectories) + "_" + algo + (entropy == "0" ? "" : "_ent" + entropy) + "_s" +
+           std::to_string(seed);
   }
 };
 
@@ -109,8 +117,20 @@ void add_grid_command(CLI::App& app) {
   cmd->alias("experiment");
   cmd->add_option("--dir,-d", args->dir, "Experiment directory (created; reused to resume)")->required();
   cmd->add_option("--tasks", args->tasks, "Comma-separated tasks")->capture_default_str();
-  cmd->add_option("--trajectories", args->trajectories, "Comma-separated dataset sizes (trajectories)")
+  cmd->add_option("--trajectories", args->trajectories,
+                  "Comma-separated dataset sizes (default per task: 1,4,7,10; MuJoCo 4,11,18,25, Reacher 4,11,18, "
+                  "Humanoid 80,160,240)");
+  cmd->add_option("--experts", args->experts,
+                  "Take each task's expert from this folder (<task>.pt and the <task>.json of `imitate expert "
+                  "--json`, e.g. models/experts) instead of training it");
+  cmd->add_option("--entropies", args->entropies,
+                  "Comma-separated causal entropy weights of the GAIL runs (Figure 2.2: 0,0.001,0.01,0.1)")
       ->capture_default_str();
+  cmd->add_option("--bc-steps", args->bc_steps, "BC's Adam steps (0: the task's default)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch-steps", args->batch_steps,
+                  "MuJoCo tasks: environment steps per iteration in whole episodes (0: 50000)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--algos", args->algos, "Comma-separated algorithms: bc, fem, gtal, gail")->capture_default_str();
   cmd->add_option("--seeds", args->seeds, "Seeds per cell (first-seed, first-seed + 1, ...)")->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -121,8 +141,8 @@ void add_grid_command(CLI::App& app) {
   cmd->add_option("--expert-iterations", args->expert_iterations,
                   "Expert TRPO iterations (0: per task, cartpole 30 / to 199.5, acrobot 40, mountaincar 120)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--envs", args->envs, "Environments in lockstep (experts and learners)")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--envs", args->envs, "Environments in lockstep (experts and learners; 0: 25, MuJoCo 50)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--steps", args->steps, "Environment steps per iteration (experts and learners)")->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--eval-episodes", args->eval_episodes, "Deterministic evaluation episodes per learned policy")
@@ -134,26 +154,49 @@ void add_grid_command(CLI::App& app) {
   cmd->add_flag("--quiet,-q", args->quiet, "No progress lines");
   cmd->callback([args] {
     const GridArgs& a = *args;
-    if (a.steps % a.envs != 0) throw InputError("--steps must be a multiple of --envs");
     const std::vector<std::string> tasks = split_list(a.tasks), algos = split_list(a.algos);
-    std::vector<int64_t> sizes;
-    for (const std::string& s : split_list(a.trajectories)) {
+    const std::vector<std::string> entropies = split_list(a.entropies);
+    for (const std::string& e : entropies) {
       char* end = nullptr;
-      const long long k = std::strtoll(s.c_str(), &end, 10);
-      if (end != s.c_str() + s.size() || k < 1 || k > 10) throw InputError("--trajectories: '" + s + "' is not in 1..10");
-      sizes.push_back(k);
+      const double x = std::strtod(e.c_str(), &end);
+      if (end != e.c_str() + e.size() || !(x >= 0)) throw InputError("--entropies: '" + e + "' is not a weight >= 0");
     }
-    if (tasks.empty() || algos.empty() || sizes.empty()) throw InputError("nothing to run");
+    if (tasks.empty() || algos.empty() || entropies.empty()) throw InputError("nothing to run");
+    std::map<std::string, std::vector<int64_t>> sizes;  // per task
     for (const std::string& t : tasks) {
       make_env(t);
-      task_defaults(t);
+      const TaskDefaults def = task_defaults(t);
+      if (a.trajectories.empty()) {
+        sizes[t] = def.sizes;
+        continue;
+      }
+      for (const std::string& s : split_list(a.trajectories)) {
+        char* end = nullptr;
+        const long long k = std::strtoll(s.c_str(), &end, 10);
+        if (end != s.c_str() + s.size() || k < 1 || k > def.demo_trajectories)
+          throw InputError("--trajectories: '" + s + "' is not in 1.." + std::to_string(def.demo_trajectories) +
+                           " for " + t);
+        sizes[t].push_back(k);
+      }
+      if (sizes[t].empty()) throw InputError("nothing to run");
     }
+    // Per task: the environment steps of an iteration, as options of `expert` and `train`.
+    const auto batch_options = [&](const std::string& t) {
+      const TaskDefaults def = task_defaults(t);
+      if (def.batch_steps == 0) {
+        const int64_t envs = a.envs > 0 ? a.envs : 25;
+        if (a.steps % envs != 0) throw InputError("--steps must be a multiple of --envs");
+        return " --envs " + std::to_string(envs) + " --steps " + std::to_string(a.steps);
+      }
+      return " --envs " + std::to_string(a.envs > 0 ? a.envs : def.envs) + " --batch-steps " +
+             std::to_string(a.batch_steps > 0 ? a.batch_steps : def.batch_steps) + " --resume";
+    };
+    for (const std::string& t : tasks) batch_options(t);
     for (const std::string& al : algos)
       if (al != "bc" && al != "fem" && al != "gtal" && al != "gail") throw InputError("unknown algorithm '" + al + "'");
     const fs::path dir(a.dir);
     for (const char* sub : {"experts", "demos", "runs", "logs"}) fs::create_directories(dir / sub);
     const std::string exe = shell_quote(self_executable());
-    const std::string common = " --envs " + std::to_string(a.envs) + " --steps " + std::to_string(a.steps);
     const auto start = std::chrono::steady_clock::now();
     const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     std::mutex mu;
@@ -169,10 +212,21 @@ void add_grid_command(CLI::App& app) {
       const TaskDefaults def = task_defaults(t);
       const std::string expert = (dir / "experts" / (t + ".pt")).string(), demos = (dir / "demos" / (t + ".pt")).string();
       const std::string expert_json = (dir / "experts" / (t + ".json")).string();
+      if ((!fs::exists(expert) || !fs::exists(expert_json)) && !a.experts.empty()) {
+        const fs::path from = fs::path(a.experts) / (t + ".pt"), from_json = fs::path(a.experts) / (t + ".json");
+        if (!fs::exists(from) || !fs::exists(from_json)) {
+          std::lock_guard<std::mutex> lock(mu);
+          failed = true;
+          failure = "--experts: no " + from.string() + " with its " + from_json.string();
+          return;
+        }
+        fs::copy_file(from_json, expert_json, fs::copy_options::overwrite_existing);
+        fs::copy_file(from, expert, fs::copy_options::overwrite_existing);
+      }
       if (!fs::exists(expert) || !fs::exists(expert_json)) {
         const int64_t iters = a.expert_iterations > 0 ? a.expert_iterations : def.expert_iterations;
         std::string c = exe + " expert --env " + t + " --iterations " + std::to_string(iters) + " --seed " +
-                        std::to_string(def.expert_seed) + common + " --eval-episodes 50 --json --out " +
+                        std::to_string(def.expert_seed) + batch_options(t) + " --eval-episodes 50 --json --out " +
                         shell_quote(expert) + " 2> " + shell_quote((dir / "logs" / ("expert_" + t + ".log")).string());
         if (std::isfinite(def.expert_target)) c += " --target " + std::to_string(def.expert_target);
         if (!a.quiet) std::fprintf(stderr, "[%s] expert %s: %lld TRPO iterations\n", format_duration(elapsed()).c_str(), t.c_str(), static_cast<long long>(iters));
@@ -187,7 +241,8 @@ void add_grid_command(CLI::App& app) {
         std::ofstream(expert_json) << line << "\n";
       }
       if (!fs::exists(demos)) {
-        const ChildResult r = run_child(exe + " demos --expert " + shell_quote(expert) + " --trajectories 10 --seed 1 --json --out " +
+        const ChildResult r = run_child(exe + " demos --expert " + shell_quote(expert) + " --trajectories " +
+                                        std::to_string(def.demo_trajectories) + " --seed 1 --json --out " +
                                         shell_quote(demos) + " 2>&1");
         if (r.status != 0) {
           std::lock_guard<std::mutex> lock(mu);
@@ -229,14 +284,22 @@ void add_grid_command(CLI::App& app) {
       if (row.count("run")) done_ids.insert(row.at("run"));
     std::vector<RunSpec> todo;
     int64_t total = 0;
-    for (const std::string& t : tasks)
-      for (int64_t k : sizes)
-        for (const std::string& al : algos)
-          for (int64_t s = a.first_seed; s < a.first_seed + a.seeds; ++s) {
-            RunSpec r{t, al, k, s, a.iterations > 0 ? a.iterations : task_defaults(t).iterations};
-            ++total;
-            if (!done_ids.count(r.id())) todo.push_back(r);
-          }
+    for (const std::string& t : tasks) {
+      const TaskDefaults def = task_defaults(t);
+      const std::vector<int64_t>& ks = sizes[t];
+      for (int64_t k : ks)
+        for (const std::string& al : algos) {
+          const bool apprenticeship = al == "fem" || al == "gtal";
+          if (apprenticeship && def.apprenticeship_at_ends && k != ks.front() && k != ks.back()) continue;
+          const int64_t seeds = al == "bc" || def.rl_seeds == 0 ? a.seeds : def.rl_seeds;
+          for (const std::string& ent : al == "gail" ? entropies : std::vector<std::string>{"0"})
+            for (int64_t s = a.first_seed; s < a.first_seed + seeds; ++s) {
+              RunSpec r{t, al, k, s, a.iterations > 0 ? a.iterations : def.iterations, ent};
+              ++total;
+              if (!done_ids.count(r.id())) todo.push_back(r);
+            }
+        }
+    }
     const int64_t already = total - static_cast<int64_t>(todo.size());
     if (!a.quiet)
       std::fprintf(stderr, "[%s] %lld runs, %lld already in %s, %lld to run on %lld jobs\n",
@@ -257,7 +320,10 @@ void add_grid_command(CLI::App& app) {
       const std::string c = exe + " train --algo " + r.algo + " --demos " +
                             shell_quote((dir / "demos" / (r.task + ".pt")).string()) + " --trajectories " +
                             std::to_string(r.trajectories) + " --seed " + std::to_string(r.seed) + " --iterations " +
-                            std::to_string(r.iterations) + common + " --eval-episodes " +
+                            std::to_string(r.iterations) + batch_options(r.task) +
+                            (r.entropy == "0" ? "" : " --entropy " + r.entropy) +
+                            (r.algo == "bc" && a.bc_steps > 0 ? " --bc-steps " + std::to_string(a.bc_steps) : "") +
+                            " --eval-episodes " +
                             std::to_string(a.eval_episodes) + " --json --out " +
                             shell_quote((dir / "runs" / (id + ".pt")).string()) + " 2> " +
                             shell_quote((dir / "logs" / (id + ".log")).string());
@@ -276,7 +342,8 @@ void add_grid_command(CLI::App& app) {
       std::ostringstream o;
       o << "{\"run\": " << json_string(id) << ", \"task\": " << json_string(r.task) << ", \"trajectories\": "
         << r.trajectories << ", \"algo\": " << json_string(r.algo) << ", \"seed\": " << r.seed
-        << ", \"iterations\": " << (r.algo == "bc" ? 0 : r.iterations) << ", \"pairs\": " << j["pairs"]
+        << ", \"iterations\": " << (r.algo == "bc" ? 0 : r.iterations) << ", \"entropy\": " << r.entropy
+        << ", \"pairs\": " << j["pairs"]
         << ", \"env_steps\": " << j["env_steps"] << ", \"eval_episodes\": " << j["eval_episodes"]
         << ", \"eval_return\": " << j["eval_return"] << ", \"eval_return_std\": " << j["eval_return_std"]
         << ", \"train_seconds\": " << j["train_seconds"] << ", \"wall_seconds\": " << json_number(wall, 3)

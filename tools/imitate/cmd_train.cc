@@ -48,7 +48,8 @@ void add_train_command(CLI::App& app) {
                   "FEM / GTAL / GAIL: whole episodes of at least this many steps per iteration (the MuJoCo "
                   "tasks: 50000); enables OUT.ckpt and --resume")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--resume", args->resume, "Continue from OUT.ckpt (written by an interrupted run with the same options)");
+  cmd->add_flag("--resume", args->resume,
+                "Continue from OUT.ckpt (written by an interrupted run with the same options; BC starts over)");
   cmd->add_option("--bc-steps", args->bc_steps,
                   "BC: Adam steps (default: 20001 on the MuJoCo tasks, as the author's; early stopping on the "
                   "classic ones)")
@@ -77,8 +78,8 @@ void add_train_command(CLI::App& app) {
     info << "imitate train --algo " << args->algo << " --demos " << args->demos << " --trajectories "
          << demos.trajectories() << " --seed " << args->seed;
     int64_t env_steps = 0;
-    if (args->resume && (args->batch_steps == 0 || args->algo == "bc"))
-      throw InputError("--resume needs --batch-steps and an iterative algorithm (fem, gtal, gail)");
+    if (args->resume && args->batch_steps == 0 && args->algo != "bc")
+      throw InputError("--resume needs --batch-steps");  // (a BC run is short and starts over)
     if (args->algo == "bc") {
       BcOptions opt;
       opt.seed = args->seed;

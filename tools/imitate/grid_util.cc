@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "imitation/env.h"
+#include "imitation/mujoco_env.h"
 #include "imitation/rng.h"
 
 namespace lbb::imitation {
@@ -94,6 +95,13 @@ TaskDefaults task_defaults(const std::string& task) {
   if (task.rfind("cartpole", 0) == 0) return {30, 1, 199.5, 50};
   if (task == "acrobot") return {40, 1, NAN, 120};
   if (task == "mountaincar") return {120, 2, NAN, 130};
+  // The MuJoCo tasks with the author's settings: 50,000-step batches, 501 iterations (Reacher
+  // 201, Humanoid 1501), 50 expert trajectories (Reacher 18, Humanoid 240), one seed per
+  // locomotion cell (Reacher 3), FEM and GTAL at the smallest and largest dataset.
+  if (task == "reacher") return {200, 1, NAN, 201, 50000, 50, 18, {4, 11, 18}, 3, true};
+  if (task == "humanoid") return {1500, 1, NAN, 1501, 50000, 50, 240, {80, 160, 240}, 1, true};
+  if (task == "halfcheetah" || task == "hopper" || task == "walker2d" || task == "ant")
+    return {500, 1, NAN, 501, 50000, 50, 50, {4, 11, 18, 25}, 1, true};
   throw std::invalid_argument("no experiment defaults for task '" + task + "'");
 }
 
@@ -103,12 +111,19 @@ double random_policy_return(const std::string& env_name, int64_t episodes, uint6
   for (int64_t e = 0; e < episodes; ++e) {
     auto env = make_env(env_name);
     const EnvSpec spec = env->spec();
-    if (!spec.discrete()) throw std::invalid_argument("random_policy_return: discrete actions only");
+    // Continuous actions: uniform over the actuators' control ranges (Gym's action space).
+    const auto* mj = dynamic_cast<const MujocoEnv*>(env.get());
+    if (!spec.discrete() && !mj) throw std::invalid_argument("random_policy_return: no action range for " + env_name);
     env->reset(seed + static_cast<uint64_t>(e));
     double ret = 0;
     for (;;) {
       Action a;
-      a.index = static_cast<int64_t>(rng.below(static_cast<uint64_t>(spec.num_actions)));
+      if (spec.discrete()) {
+        a.index = static_cast<int64_t>(rng.below(static_cast<uint64_t>(spec.num_actions)));
+      } else {
+        const double* range = mj->model()->actuator_ctrlrange;
+        for (int64_t k = 0; k < spec.action_dim; ++k) a.values.push_back(rng.uniform(range[2 * k], range[2 * k + 1]));
+      }
       const StepResult r = env->step(a);
       ret += r.reward;
       if (r.done()) break;

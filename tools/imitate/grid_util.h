@@ -23,6 +23,13 @@ struct TaskDefaults {
   uint64_t expert_seed;
   double expert_target;       // stop the expert early at this batch return (NaN: never)
   int64_t iterations;         // FEM / GTAL / GAIL iterations (the same for the three)
+  // The MuJoCo tasks (DESIGN.md §10.1): whole-episode batches of batch_steps with envs
+  // lockstep environments (0: the classic tasks' --envs x --steps segments).
+  int64_t batch_steps = 0, envs = 0;
+  int64_t demo_trajectories = 10;     // sampled from the expert; a dataset is the first K
+  std::vector<int64_t> sizes{1, 4, 7, 10};  // the dataset sizes of Figure 2.1
+  int64_t rl_seeds = 0;               // seeds of FEM / GTAL / GAIL cells (0: --seeds)
+  bool apprenticeship_at_ends = false;  // FEM / GTAL at the smallest and largest size only
 };
 TaskDefaults task_defaults(const std::string& task);
 
