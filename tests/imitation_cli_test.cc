@@ -190,5 +190,57 @@ TEST_F(ImitateCli, GridResumesAfterStopAndFigureTabulatesIt) {
   EXPECT_NE(none.status, 0);
 }
 
+// The value of "key": "..." in a JSON line (empty if absent).
+std::string string_field(const std::string& json, const std::string& key) {
+  const std::string k = "\"" + key + "\": \"";
+  const size_t at = json.find(k);
+  if (at == std::string::npos) return "";
+  return json.substr(at + k.size(), json.find('"', at + k.size()) - at - k.size());
+}
+
+// A MuJoCo expert run killed after its second iteration and resumed ends with the policy of a
+// run never stopped; its rollouts replay exactly; a tiny MuJoCo grid runs end to end.
+TEST_F(ImitateCli, MujocoExpertResumesRollsOutAndReplays) {
+  const std::string common = "expert --env reacher --envs 4 --batch-steps 200 --seed 2 --eval-episodes 3 --json -q";
+  const CliRun straight = run(common + " --iterations 3 --out " + path("straight.pt"));
+  ASSERT_EQ(straight.status, 0) << straight.out;
+  ASSERT_EQ(run(common + " --iterations 2 --out " + path("cut.pt")).status, 0);
+  ASSERT_TRUE(fs::exists(path("cut.pt.ckpt")));
+  const CliRun resumed = run(common + " --iterations 3 --resume --out " + path("cut.pt"));
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_FALSE(string_field(straight.out, "policy_hash").empty());
+  EXPECT_EQ(string_field(resumed.out, "policy_hash"), string_field(straight.out, "policy_hash"));
+  // A checkpoint of other options is refused.
+  const CliRun other = run("expert --env reacher --envs 4 --batch-steps 300 --seed 2 --iterations 3 --resume -q --out " +
+                           path("cut.pt"));
+  EXPECT_NE(other.status, 0);
+  EXPECT_NE(other.out.find("checkpoint of another run"), std::string::npos) << other.out;
+
+  const CliRun rollout = run("rollout --policy " + path("straight.pt") + " --episodes 2 --out " + path("t.jsonl"));
+  ASSERT_EQ(rollout.status, 0) << rollout.out;
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  int64_t lines = 0;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, 1 + 2 * (50 + 1));  // header, 50 steps and an episode line per episode
+  const CliRun replay = run("replay --json " + path("t.jsonl"));
+  ASSERT_EQ(replay.status, 0) << replay.out;
+  EXPECT_NE(replay.out.find("\"max_reward_difference\": 0,"), std::string::npos) << replay.out;
+  // A classic task has no simulator state to record.
+  ASSERT_EQ(run("expert --env cartpole --iterations 1 --envs 5 --steps 100 --eval-episodes 0 -q --out " + path("c.pt")).status, 0);
+  const CliRun classic = run("rollout --policy " + path("c.pt") + " --out " + path("c.jsonl"));
+  EXPECT_NE(classic.status, 0);
+  EXPECT_FALSE(fs::exists(path("c.jsonl")));
+
+  const CliRun grid = run("grid --dir " + path("g") + " --tasks reacher --trajectories 4 --algos bc,gail --seeds 1 "
+                          "--expert-iterations 2 --iterations 2 --batch-steps 200 --envs 4 --bc-steps 50 "
+                          "--eval-episodes 3 -q");
+  ASSERT_EQ(grid.status, 0) << grid.out;
+  std::ifstream results(path("g/results.jsonl"));
+  int64_t runs = 0;
+  while (std::getline(results, line)) ++runs;
+  EXPECT_EQ(runs, 1 + 3);  // BC with --seeds 1, GAIL with Reacher's 3 seeds
+}
+
 }  // namespace
 }  // namespace lbb::imitation
