@@ -5,10 +5,17 @@
 //     the value fit) on the true reward;
 //   BM_GailRun/cartpole: one GAIL run's wall time (10 iterations of 5000 steps, 1 trajectory
 //     of a hand-written balancing rule), and BM_FemRun / BM_GtalRun the same for FEM, GTAL.
-// bench_imitation --benchmark_min_time=... as usual.
+//   BM_MujocoSteps/<task>: environment steps per second of one MuJoCo task (uniform random
+//     controls, resets included), items = environment steps;
+//   BM_MujocoGailIteration/<task>: one GAIL iteration on a 50,000-step batch of whole episodes
+//     (the author's setting), with its time split into simulation and acting, the
+//     discriminator, the TRPO step and the value fit (counters, seconds).
+// bench_imitation --benchmark_min_time=... as usual; --benchmark_filter=Mujoco for the MuJoCo half.
 #include <benchmark/benchmark.h>
 
 #include "imitation/apprenticeship.h"
+#include "imitation/demonstrations.h"
+#include "imitation/mujoco_env.h"
 #include "imitation/gail.h"
 #include "imitation/torch_setup.h"
 #include "imitation/trpo_trainer.h"
@@ -114,6 +121,59 @@ void BM_FemRun(benchmark::State& state) { apprenticeship_run(state, CostClass::k
 void BM_GtalRun(benchmark::State& state) { apprenticeship_run(state, CostClass::kConvex); }
 BENCHMARK(BM_FemRun)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_GtalRun)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+}  // namespace lbb::imitation
+
+namespace lbb::imitation {
+namespace {
+
+const char* kMujocoTasks[] = {"reacher", "halfcheetah", "hopper", "walker2d", "ant", "humanoid"};
+
+void BM_MujocoSteps(benchmark::State& state) {
+  use_one_thread();
+  const std::string task = kMujocoTasks[state.range(0)];
+  std::unique_ptr<Env> env = make_env(task);
+  const double* range = dynamic_cast<MujocoEnv&>(*env).model()->actuator_ctrlrange;
+  const int64_t dim = env->spec().action_dim;
+  Rng rng(3);
+  env->reset(1);
+  Action a;
+  a.values.resize(static_cast<size_t>(dim));
+  for (auto _ : state) {
+    for (int64_t k = 0; k < dim; ++k) a.values[k] = rng.uniform(range[2 * k], range[2 * k + 1]);
+    if (env->step(a).done()) env->reset();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(task);
+}
+BENCHMARK(BM_MujocoSteps)->DenseRange(0, 5);
+
+void BM_MujocoGailIteration(benchmark::State& state) {
+  use_one_thread();
+  const std::string task = kMujocoTasks[state.range(0)];
+  // Any demonstrations time the same: 4 trajectories of an untrained policy, every 20th pair.
+  Rng rng(4);
+  auto teacher = make_policy(make_env(task)->spec(), rng);
+  const Demonstrations demos = sample_demonstrations(*teacher, task, 4, default_subsample_rate(task), 5);
+  GailOptions opt;
+  opt.rl.env = task;
+  opt.rl.seed = 1;
+  opt.rl.num_envs = 50;
+  opt.rl.episode_batch_steps = 50000;
+  opt.rl.trpo.fisher_stride = opt.rl.value_fit.stride = 5;
+  opt.discriminator_entropy = 0.001;
+  GailTrainer gail(demos, opt);
+  GailIterationStats st;
+  for (auto _ : state) st = gail.iterate();
+  state.counters["simulation_s"] = st.rl.sample_seconds;
+  state.counters["discriminator_s"] = st.discriminator_seconds;
+  state.counters["trpo_step_s"] = st.rl.policy_seconds;
+  state.counters["value_fit_s"] = st.rl.value_seconds;
+  state.counters["env_steps"] = static_cast<double>(st.rl.env_steps);
+  state.SetLabel(task);
+}
+BENCHMARK(BM_MujocoGailIteration)->DenseRange(0, 5)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 }  // namespace lbb::imitation

@@ -1,5 +1,6 @@
 #include "imitation/gail.h"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace lbb::imitation {
@@ -17,6 +18,7 @@ GailTrainer::GailTrainer(const Demonstrations& demos, const GailOptions& options
 GailIterationStats GailTrainer::iterate() {
   GailIterationStats st;
   const RewardFn reward_fn = [&](const Rollout& r) {
+    const auto start = std::chrono::steady_clock::now();
     const int64_t B = r.obs.size(0), M = demos_.pairs();
     std::vector<int64_t> pick(B);
     for (int64_t& k : pick) k = static_cast<int64_t>(rng_.below(M));
@@ -25,6 +27,7 @@ GailIterationStats GailTrainer::iterate() {
         disc_->step(r.obs, r.actions, demos_.obs.index_select(0, idx), demos_.actions.index_select(0, idx));
     const torch::Tensor rew = disc_->reward(r.obs, r.actions, options_.reward).contiguous();
     st.mean_reward = rew.mean().item<double>();
+    st.discriminator_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::vector<double>(rew.data_ptr<double>(), rew.data_ptr<double>() + B);
   };
   st.rl = trainer_.iterate(reward_fn);

@@ -29,6 +29,7 @@ struct GailIterationStats {
   IterationStats rl;             // mean_return: the true environment reward
   double discriminator_loss = 0; // before its step
   double mean_reward = 0;        // the discriminator's reward over the batch
+  double discriminator_seconds = 0;  // its step and the rewards (inside rl.seconds)
 };
 
 class GailTrainer {
