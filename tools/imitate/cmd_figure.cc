@@ -1,10 +1,11 @@
-// imitate figure --dir DIR: the table and the plot of Figure 2.1 from a grid's results.
+// imitate figure --dir DIR: the table and the plot of Figure 2.1 (and of Figure 2.2: GAIL runs
+// with a causal entropy weight are a curve of their own, "gail λ=W") from a grid's results.
 //   normalized score = (return - random) / (expert - random)   (Figure 2.1's y-axis: the
 //   expert 1, a uniformly random policy 0; both returns from DIR/reference.jsonl, measured
 //   with our environments by `imitate grid`).
 // Writes <prefix>.md (returns and scores, mean +- standard deviation over seeds),
 // <prefix>.csv, <prefix>.gp (a gnuplot script with the data inline) and, with gnuplot,
-// <prefix>.png: one panel per task, x = trajectories, y = normalized score, one line per
+// <prefix>.png: one panel per task, x = trajectories (the task's own sizes), y = normalized score, one line per
 // algorithm with error bars of one standard deviation over seeds. Prints the Markdown.
 #include <algorithm>
 #include <cmath>
@@ -82,11 +83,15 @@ void add_figure_command(CLI::App& app) {
     std::set<std::string> seen;
     for (const auto& row : read_rows((dir / "results.jsonl").string())) {
       if (!row.count("run") || !seen.insert(row.at("run")).second) continue;
-      cells[{row.at("task"), row.at("algo"), static_cast<int64_t>(num(row, "trajectories"))}].returns.push_back(
+      std::string algo = row.at("algo");
+      if (row.count("entropy") && num(row, "entropy") != 0) algo += " λ=" + row.at("entropy");
+      cells[{row.at("task"), algo, static_cast<int64_t>(num(row, "trajectories"))}].returns.push_back(
           num(row, "eval_return"));
     }
     if (cells.empty()) throw InputError((dir / "results.jsonl").string() + ": no finished runs");
-    const std::vector<std::string> task_order{"cartpole", "acrobot", "mountaincar"}, algo_order{"bc", "fem", "gtal", "gail"};
+    const std::vector<std::string> task_order{"cartpole", "acrobot",  "mountaincar", "reacher", "halfcheetah",
+                                              "hopper",   "walker2d", "ant",         "humanoid"};
+    const std::vector<std::string> algo_order{"bc", "fem", "gtal", "gail"};
     std::vector<std::string> tasks, algos;
     std::vector<int64_t> sizes;
     for (auto& [key, c] : cells) {
@@ -104,10 +109,21 @@ void add_figure_command(CLI::App& app) {
     std::sort(tasks.begin(), tasks.end(), [&](auto& x, auto& y) { return std::make_pair(rank_of(task_order, x), x) < std::make_pair(rank_of(task_order, y), y); });
     std::sort(algos.begin(), algos.end(), [&](auto& x, auto& y) { return std::make_pair(rank_of(algo_order, x), x) < std::make_pair(rank_of(algo_order, y), y); });
     std::sort(sizes.begin(), sizes.end());
+    // The dataset sizes with a result for a task.
+    const auto task_sizes = [&](const std::string& t) {
+      std::vector<int64_t> ks;
+      for (int64_t k : sizes)
+        for (const std::string& al : algos)
+          if (cells.count({t, al, k})) {
+            ks.push_back(k);
+            break;
+          }
+      return ks;
+    };
 
     // Markdown.
     std::ostringstream md;
-    md << "# Figure 2.1 (classic control): learned policies, " << "deterministic evaluation\n\n";
+    md << "# Figure 2.1: learned policies, deterministic evaluation\n\n";
     md << "Reference returns (our environments; the expert over 50 stochastic episodes, a uniformly random policy over 50):\n\n";
     md << "| task | expert | random |\n| --- | --- | --- |\n";
     for (const std::string& t : tasks) md << "| " << t << " | " << fmt(ref[t].first, 2) << " | " << fmt(ref[t].second, 2) << " |\n";
@@ -157,33 +173,42 @@ void add_figure_command(CLI::App& app) {
     // gnuplot: one panel per task; the algorithms' points spread a little along x.
     {
       std::ofstream gp(prefix + ".gp");
-      gp << "# imitate figure: Figure 2.1 of the thesis (classic control), from " << (dir / "results.jsonl").string() << "\n";
+      gp << "# imitate figure: Figure 2.1 of the thesis, from " << (dir / "results.jsonl").string() << "\n";
       gp << "set terminal pngcairo size " << 420 * tasks.size() + 80 << ",400 font 'sans,10'\n";
       gp << "set output '" << prefix << ".png'\n";
-      for (const std::string& t : tasks)
-        for (const std::string& al : algos) {
-          gp << "$" << t << "_" << al << " << EOD\n";
+      // Data blocks $d<task index>_<algorithm index>.
+      for (size_t ti = 0; ti < tasks.size(); ++ti)
+        for (size_t ai = 0; ai < algos.size(); ++ai) {
+          const std::string& t = tasks[ti];
+          const std::string& al = algos[ai];
+          gp << "$d" << ti << "_" << ai << " << EOD\n";
           for (int64_t k : sizes) {
             const auto it = cells.find({t, al, k});
             if (it == cells.end() || !std::isfinite(it->second.score.mean)) continue;
-            const double dx = 0.12 * (rank_of(algos, al) - 0.5 * (static_cast<double>(algos.size()) - 1));
+            const double dx = 0.012 * task_sizes(t).back() * (rank_of(algos, al) - 0.5 * (static_cast<double>(algos.size()) - 1));
             gp << k + dx << " " << it->second.score.mean << " " << it->second.score.std << "\n";
           }
           gp << "EOD\n";
         }
       gp << "set multiplot layout 1," << tasks.size() << " title 'Performance of learned policies (expert = 1, random = 0)'\n";
       gp << "set xlabel 'Number of trajectories in dataset'\nset ylabel 'Normalized score'\n";
-      gp << "set xrange [0:" << sizes.back() + 1 << "]\nset yrange [-0.2:1.2]\nset xtics (";
-      for (size_t i = 0; i < sizes.size(); ++i) gp << (i ? ", " : "") << sizes[i];
-      gp << ")\nset key bottom right\nset grid\n";
+      gp << "set yrange [-0.2:1.2]\nset key bottom right\nset grid\n";
       const std::map<std::string, std::string> color{{"bc", "#1f77b4"}, {"fem", "#2ca02c"}, {"gtal", "#9467bd"}, {"gail", "#d62728"}};
       const std::map<std::string, std::string> label{{"bc", "Behavioral cloning"}, {"fem", "FEM"}, {"gtal", "GTAL"}, {"gail", "GAIL"}};
-      for (const std::string& t : tasks) {
-        gp << "set title '" << t << "'\nplot ";
+      const std::vector<std::string> extra_colors{"#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+      for (size_t ti = 0; ti < tasks.size(); ++ti) {
+        const std::vector<int64_t> ks = task_sizes(tasks[ti]);
+        gp << "set title '" << tasks[ti] << "'\nset xrange [0:" << ks.back() + ks.front() << "]\nset xtics (";
+        for (size_t i = 0; i < ks.size(); ++i) gp << (i ? ", " : "") << ks[i];
+        gp << ")\nplot ";
         bool first = true;
-        for (const std::string& al : algos) {
-          gp << (first ? "" : ", ") << "$" << t << "_" << al << " using 1:2:3 with yerrorlines lw 2 pt 7 lc rgb '"
-             << (color.count(al) ? color.at(al) : "black") << "' title '" << (label.count(al) ? label.at(al) : al) << "'";
+        size_t extra = 0;
+        for (size_t ai = 0; ai < algos.size(); ++ai) {
+          const std::string& al = algos[ai];
+          const std::string c = color.count(al) ? color.at(al) : extra_colors[extra++ % extra_colors.size()];
+          const std::string name = label.count(al) ? label.at(al) : "GAIL" + al.substr(4);
+          gp << (first ? "" : ", ") << "$d" << ti << "_" << ai << " using 1:2:3 with yerrorlines lw 2 pt 7 lc rgb '" << c
+             << "' title '" << name << "'";
           first = false;
         }
         gp << "\n";
