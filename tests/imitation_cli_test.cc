@@ -188,6 +188,22 @@ TEST_F(ImitateCli, GridResumesAfterStopAndFigureTabulatesIt) {
   }
   const CliRun none = run("figure --dir " + path("missing"));
   EXPECT_NE(none.status, 0);
+
+  // Two shards into separate directories: together the runs of the single grid, bit for bit,
+  // and the figure of the merged directories tabulates the same cells.
+  for (const char* sh : {"1/2", "2/2"}) {
+    const CliRun part = run(grid + path(std::string("shard") + sh[0]) + " --jobs 1 -q --shard " + sh);
+    ASSERT_EQ(part.status, 0) << part.out;
+  }
+  std::map<std::string, std::string> merged = hashes(path("shard1/results.jsonl"));
+  EXPECT_EQ(merged.size(), 2u);
+  for (const auto& kv : hashes(path("shard2/results.jsonl"))) merged.insert(kv);
+  EXPECT_EQ(merged, h);
+  const CliRun merged_fig = run("figure --no-plot --dir " + path("shard1") + " --dir " + path("shard2") + " -o " +
+                                path("merged"));
+  ASSERT_EQ(merged_fig.status, 0) << merged_fig.out;
+  EXPECT_EQ(lines_of(path("merged.csv")), csv);
+  EXPECT_NE(run(grid + path("x") + " --shard 3/2").status, 0);
 }
 
 // The value of "key": "..." in a JSON line (empty if absent).

@@ -64,24 +64,36 @@ struct Cell {
 
 void add_figure_command(CLI::App& app) {
   struct Args {
-    std::string dir, prefix;
+    std::vector<std::string> dirs;
+    std::string prefix;
     bool no_plot = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("figure", "Table (Markdown, CSV) and plot (PNG) of Figure 2.1 from a grid's results");
-  cmd->add_option("--dir,-d", args->dir, "Experiment directory of imitate grid")->required();
-  cmd->add_option("--out,-o", args->prefix, "Output prefix (default: DIR/figure)");
+  cmd->add_option("--dir,-d", args->dirs,
+                  "Experiment directory of imitate grid; repeat to merge the directories of a sharded grid")
+      ->required();
+  cmd->add_option("--out,-o", args->prefix, "Output prefix (default: the first DIR/figure)");
   cmd->add_flag("--no-plot", args->no_plot, "Write the gnuplot script but do not run gnuplot");
   cmd->callback([args] {
-    const fs::path dir(args->dir);
+    const fs::path dir(args->dirs.front());
     const std::string prefix = args->prefix.empty() ? (dir / "figure").string() : args->prefix;
     std::map<std::string, std::pair<double, double>> ref;  // task -> (expert, random)
-    for (const auto& row : read_rows((dir / "reference.jsonl").string()))
-      ref[row.at("task")] = {num(row, "expert_return"), num(row, "random_return")};
+    std::vector<std::map<std::string, std::string>> rows;
+    for (const std::string& d : args->dirs) {
+      for (const auto& row : read_rows((fs::path(d) / "reference.jsonl").string())) {
+        const std::pair<double, double> r{num(row, "expert_return"), num(row, "random_return")};
+        const auto [it, fresh] = ref.emplace(row.at("task"), r);
+        if (!fresh && it->second != r)  // shards made their experts from the same seeds
+          throw InputError(d + "/reference.jsonl: other reference returns for " + row.at("task") + " than " +
+                           args->dirs.front());
+      }
+      for (auto& row : read_rows((fs::path(d) / "results.jsonl").string())) rows.push_back(std::move(row));
+    }
     // (task, algo, trajectories) -> returns over seeds; a run counted once.
     std::map<std::tuple<std::string, std::string, int64_t>, Cell> cells;
     std::set<std::string> seen;
-    for (const auto& row : read_rows((dir / "results.jsonl").string())) {
+    for (const auto& row : rows) {
       if (!row.count("run") || !seen.insert(row.at("run")).second) continue;
       std::string algo = row.at("algo");
       if (row.count("entropy") && num(row, "entropy") != 0) algo += " λ=" + row.at("entropy");

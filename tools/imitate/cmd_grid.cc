@@ -12,6 +12,9 @@
 // whole-episode batches, checkpointed runs that a rerun resumes (`train --resume`), 50 expert
 // trajectories, dataset sizes 4/11/18/25, FEM and GTAL at the ends; --experts takes shipped
 // experts instead of training them; --entropies adds runs per causal entropy weight (Fig. 2.2).
+// --shard I/N runs only the runs whose index in the grid's fixed order is I - 1 modulo N, so N
+// machines (a Slurm array, GNU parallel over ssh) share a grid, into one shared directory or
+// into separate ones that `imitate figure --dir A --dir B ...` merges.
 // --jobs (default 2) runs side by side; progress lines on stderr (done/total, elapsed,
 // estimated remaining); each child's progress lines in DIR/logs/<run>.log.
 #include <atomic>
@@ -43,7 +46,7 @@ namespace fs = std::filesystem;
 
 struct GridArgs {
   std::string dir, tasks = "cartpole,acrobot,mountaincar", trajectories, algos = "bc,fem,gtal,gail", experts;
-  std::string entropies = "0";
+  std::string entropies = "0", shard;
   int64_t seeds = 3, iterations = 0, expert_iterations = 0, envs = 0, steps = 5000, jobs = 2, eval_episodes = 50,
           max_runs = 0, first_seed = 1, batch_steps = 0, bc_steps = 0;
   bool quiet = false;
@@ -151,9 +154,19 @@ void add_grid_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-runs", args->max_runs, "Stop after this many runs finish in this invocation (0: all)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shard", args->shard, "I/N: run only the I-th of N deterministic shards of the runs (1 <= I <= N)");
   cmd->add_flag("--quiet,-q", args->quiet, "No progress lines");
   cmd->callback([args] {
     const GridArgs& a = *args;
+    int64_t shard = 0, shards = 1;  // 0-based
+    if (!a.shard.empty()) {
+      long long i = 0, n = 0;
+      char tail = 0;
+      if (std::sscanf(a.shard.c_str(), "%lld/%lld%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n)
+        throw InputError("--shard: '" + a.shard + "' is not I/N with 1 <= I <= N");
+      shard = i - 1;
+      shards = n;
+    }
     const std::vector<std::string> tasks = split_list(a.tasks), algos = split_list(a.algos);
     const std::vector<std::string> entropies = split_list(a.entropies);
     for (const std::string& e : entropies) {
@@ -283,7 +296,7 @@ void add_grid_command(CLI::App& app) {
     for (const auto& row : read_jsonl(results))
       if (row.count("run")) done_ids.insert(row.at("run"));
     std::vector<RunSpec> todo;
-    int64_t total = 0;
+    int64_t total = 0, index = 0;
     for (const std::string& t : tasks) {
       const TaskDefaults def = task_defaults(t);
       const std::vector<int64_t>& ks = sizes[t];
@@ -295,6 +308,7 @@ void add_grid_command(CLI::App& app) {
           for (const std::string& ent : al == "gail" ? entropies : std::vector<std::string>{"0"})
             for (int64_t s = a.first_seed; s < a.first_seed + seeds; ++s) {
               RunSpec r{t, al, k, s, a.iterations > 0 ? a.iterations : def.iterations, ent};
+              if (index++ % shards != shard) continue;  // another shard's
               ++total;
               if (!done_ids.count(r.id())) todo.push_back(r);
             }
