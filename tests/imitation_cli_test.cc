@@ -232,6 +232,21 @@ TEST_F(ImitateCli, MujocoExpertResumesRollsOutAndReplays) {
   EXPECT_NE(other.status, 0);
   EXPECT_NE(other.out.find("checkpoint of another run"), std::string::npos) << other.out;
 
+  // GAIL and GTAL with checkpoints: 2 iterations, then resumed to 3, equal 3 straight (the
+  // discriminator's Adam moments and the cost weights are restored too; GTAL at a fixed rate, as
+  // its default rate depends on the number of iterations).
+  ASSERT_EQ(run("demos --expert " + path("straight.pt") + " --trajectories 2 --seed 1 --out " + path("d.pt")).status, 0);
+  for (const std::string algo : {"gail", "gtal"}) {
+    const std::string train = "train --algo " + algo + " --demos " + path("d.pt") +
+                              " --envs 4 --batch-steps 200 --seed 3 --eval-episodes 2 --json -q --mw-rate 0.3";
+    const CliRun whole = run(train + " --iterations 3 --out " + path("w_" + algo + ".pt"));
+    ASSERT_EQ(whole.status, 0) << whole.out;
+    ASSERT_EQ(run(train + " --iterations 2 --out " + path("p_" + algo + ".pt")).status, 0);
+    const CliRun cont = run(train + " --iterations 3 --resume --out " + path("p_" + algo + ".pt"));
+    ASSERT_EQ(cont.status, 0) << cont.out;
+    EXPECT_EQ(string_field(cont.out, "policy_hash"), string_field(whole.out, "policy_hash")) << algo;
+  }
+
   const CliRun rollout = run("rollout --policy " + path("straight.pt") + " --episodes 2 --out " + path("t.jsonl"));
   ASSERT_EQ(rollout.status, 0) << rollout.out;
   std::ifstream in(path("t.jsonl"));

@@ -123,12 +123,15 @@ void ApprenticeshipTrainer::save_state(torch::serialize::OutputArchive& ar) {
 
 void ApprenticeshipTrainer::load_state(torch::serialize::InputArchive& ar) {
   trainer_.load_state(ar);
-  ar.read("al_w", w_, true);
-  torch::Tensor t;
-  if (ar.try_read("al_log_W", t, true)) log_W_ = t;
-  if (ar.try_read("al_mu_bar", t, true)) mu_bar_ = t;
-  ar.read("al_bound", t, true);
-  bound_ = t.item<double>();
+  // Each read into a fresh tensor: InputArchive::read re-points a defined tensor's storage
+  // (set_), which would also move every tensor sharing it.
+  torch::Tensor w, log_W, mu_bar, bound;
+  ar.read("al_w", w, true);
+  w_ = w;
+  if (ar.try_read("al_log_W", log_W, true)) log_W_ = log_W;
+  if (ar.try_read("al_mu_bar", mu_bar, true)) mu_bar_ = mu_bar;
+  ar.read("al_bound", bound, true);
+  bound_ = bound.item<double>();
 }
 
 }  // namespace lbb::imitation

@@ -10,8 +10,8 @@
 #include <memory>
 #include <sstream>
 
+#include "checkpoint_file.h"
 #include "commands.h"
-#include "imitation/archive_file.h"
 #include "imitation/policy_file.h"
 #include "imitation/trpo_trainer.h"
 #include "io/errors.h"
@@ -71,31 +71,22 @@ void add_expert_command(CLI::App& app) {
     run_key << opt.env << " seed " << opt.seed << " envs " << opt.num_envs << " batch-steps " << opt.episode_batch_steps
             << " max-kl " << opt.trpo.max_kl;
     const std::string checkpoint = args->out + ".ckpt";
-    if (args->resume && std::filesystem::exists(checkpoint)) {
-      torch::serialize::InputArchive ar;
-      ar.load_from(checkpoint);
-      c10::IValue v;
-      ar.read("run", v);
-      if (v.toStringRef() != run_key.str())
-        throw InputError(checkpoint + ": a checkpoint of another run (" + v.toStringRef() + ")");
-      trainer.load_state(ar);
-      torch::Tensor curve;
-      ar.read("curve", curve, true);
-      returns.assign(curve.data_ptr<double>(), curve.data_ptr<double>() + curve.numel());
-      if (!args->quiet)
-        std::fprintf(stderr, "resuming %s at iteration %lld\n", checkpoint.c_str(),
-                     static_cast<long long>(trainer.iteration()));
-    }
+    if (args->resume && resume_checkpoint(checkpoint, run_key.str(), [&](torch::serialize::InputArchive& ar) {
+          trainer.load_state(ar);
+          torch::Tensor curve;
+          ar.read("curve", curve, true);
+          returns.assign(curve.data_ptr<double>(), curve.data_ptr<double>() + curve.numel());
+        }) && !args->quiet)
+      std::fprintf(stderr, "resuming %s at iteration %lld\n", checkpoint.c_str(),
+                   static_cast<long long>(trainer.iteration()));
     for (int64_t i = trainer.iteration(); i < args->iterations; ++i) {
       last = trainer.iterate();
       returns.push_back(last.mean_return);
-      if (args->batch_steps > 0) {
-        torch::serialize::OutputArchive ar;
-        ar.write("run", c10::IValue(run_key.str()));
-        trainer.save_state(ar);
-        ar.write("curve", torch::tensor(returns, torch::kFloat64), true);
-        save_archive_atomic(ar, checkpoint, "the checkpoint");
-      }
+      if (args->batch_steps > 0)
+        write_checkpoint(checkpoint, run_key.str(), [&](torch::serialize::OutputArchive& ar) {
+          trainer.save_state(ar);
+          ar.write("curve", torch::tensor(returns, torch::kFloat64), true);
+        });
       if (!args->quiet)
         std::fprintf(stderr,
                      "iter %4lld  steps %8lld  return %8.2f (%3lld ep, len %6.1f)  kl %.5f%s  entropy %.4f  "

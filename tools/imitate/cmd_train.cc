@@ -9,9 +9,9 @@
 #include <memory>
 #include <sstream>
 
+#include "checkpoint_file.h"
 #include "commands.h"
 #include "imitation/apprenticeship.h"
-#include "imitation/archive_file.h"
 #include "imitation/behavioral_cloning.h"
 #include "imitation/gail.h"
 #include "imitation/policy_file.h"
@@ -112,29 +112,19 @@ void add_train_command(CLI::App& app) {
       if (args->entropy != 0) info << " --entropy " << args->entropy;
       // Checkpoints: the options that must match, then the trainer's state, after every iteration.
       std::ostringstream run_key;
-      run_key << info.str() << " --iterations " << args->iterations;
+      run_key << info.str();  // --iterations may grow between a run and its resumption
       const std::string checkpoint = args->out + ".ckpt";
       const auto resume = [&](const std::function<void(torch::serialize::InputArchive&)>& load) {
-        if (!args->resume || !std::filesystem::exists(checkpoint)) return;
-        torch::serialize::InputArchive ar;
-        ar.load_from(checkpoint);
-        c10::IValue v;
-        ar.read("run", v);
-        if (v.toStringRef() != run_key.str())
-          throw InputError(checkpoint + ": a checkpoint of another run (" + v.toStringRef() + ")");
-        load(ar);
-        if (!args->quiet) std::fprintf(stderr, "resuming %s\n", checkpoint.c_str());
+        if (args->resume && resume_checkpoint(checkpoint, run_key.str(), load) && !args->quiet)
+          std::fprintf(stderr, "resuming %s\n", checkpoint.c_str());
       };
       const auto keep = [&](const std::function<void(torch::serialize::OutputArchive&)>& save) {
-        if (args->batch_steps == 0) return;
-        torch::serialize::OutputArchive ar;
-        ar.write("run", c10::IValue(run_key.str()));
-        save(ar);
-        save_archive_atomic(ar, checkpoint, "the checkpoint");
+        if (args->batch_steps > 0) write_checkpoint(checkpoint, run_key.str(), save);
       };
       const GailReward reward = args->reward.empty() ? default_gail_reward(demos.env)
                                                      : (args->reward == "survival" ? GailReward::kSurvival : GailReward::kGoal);
       info << " --iterations " << args->iterations << " --reward " << (reward == GailReward::kSurvival ? "survival" : "goal");
+      run_key << " --reward " << (reward == GailReward::kSurvival ? "survival" : "goal");
       const auto progress = [&](const IterationStats& s, const char* name1, double v1, const char* name2, double v2) {
         env_steps = s.env_steps;
         if (!args->quiet)
@@ -152,6 +142,7 @@ void add_train_command(CLI::App& app) {
         opt.discriminator_entropy = std::isnan(args->disc_entropy) ? (args->batch_steps > 0 ? 0.001 : 0.0)
                                                                    : args->disc_entropy;
         opt.reward = reward;
+        run_key << " --disc-lr " << opt.discriminator_lr << " --disc-entropy " << opt.discriminator_entropy;
         GailTrainer gail(demos, opt);
         resume([&](torch::serialize::InputArchive& ar) { gail.load_state(ar); });
         for (int64_t i = gail.iteration(); i < args->iterations; ++i) {
@@ -169,6 +160,9 @@ void add_train_command(CLI::App& app) {
         opt.mw_rate = args->mw_rate;
         opt.projection = args->projection;
         if (args->projection) info << " --projection";
+        run_key << (args->projection ? " --projection" : "") << " --mw-rate " << args->mw_rate;
+        // GTAL's default rate depends on the number of iterations: a run continues only to its own.
+        if (args->algo == "gtal" && args->mw_rate == 0) run_key << " --iterations " << args->iterations;
         ApprenticeshipTrainer al(demos, opt);
         resume([&](torch::serialize::InputArchive& ar) { al.load_state(ar); });
         for (int64_t i = al.iteration(); i < args->iterations; ++i) {
