@@ -43,4 +43,6 @@ if(LBB_BUILD_TESTS)
   add_dependencies(cli_test lbb lbb-train)
   # The photo training data script's filters on small synthetic inputs (scripts/photo_data.sh).
   add_test(NAME photo_data_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/photo_data_test.sh)
+  # Data-parallel lbb train over c10d/Gloo on loopback (2 ranks, a killed rank, resume in 1 process).
+  add_test(NAME train_distributed_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/train_distributed_test.sh ${PROJECT_BINARY_DIR})
 endif()

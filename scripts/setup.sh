@@ -7,6 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   build-essential cmake pkg-config
   libtorch-dev libopenblas0-pthread     # LibTorch (CPU); OpenBLAS instead of the slow reference BLAS
+  libgloo-dev                           # Gloo's headers, for LibTorch's c10d ProcessGroupGloo (data-parallel lbb train)
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev                    # imitate's trajectory files (JSON Lines)
   libpng-dev zlib1g-dev

@@ -149,6 +149,24 @@ NllTerms FlowModelImpl::nll_terms_given_u(const Tensor& xb, const Tensor& u, con
   return t;
 }
 
+NllTerms FlowModelImpl::nll_terms_rows(const Tensor& x, at::Generator& gen, const Tensor& rows) {
+  auto opts = torch::TensorOptions().dtype(flow->layers.empty() ? torch::kFloat32
+                                                                : parameters().front().scalar_type());
+  Tensor xb = to_base(x).to(opts);
+  Tensor u, log_q;
+  if (dequantizer) {
+    // DequantizerImpl::sample's draw for the whole batch, then our rows.
+    const Tensor eps = torch::randn(xb.sizes(), gen, opts).index_select(0, rows);
+    xb = xb.index_select(0, rows);
+    std::tie(u, log_q) = dequantizer->transform(xb / 255.0 - 0.5, eps);
+  } else {
+    u = torch::rand(xb.sizes(), gen, opts).index_select(0, rows);
+    xb = xb.index_select(0, rows);
+    log_q = torch::zeros({xb.size(0)}, opts);
+  }
+  return nll_terms_given_u(xb, u, log_q);
+}
+
 NllTerms FlowModelImpl::nll_terms(const Tensor& x, at::Generator& gen) {
   auto opts = torch::TensorOptions().dtype(flow->layers.empty() ? torch::kFloat32
                                                                 : parameters().front().scalar_type());

@@ -14,6 +14,7 @@
 #include "flow/model_io.h"
 #include "io/errors.h"
 #include "io/crops.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
 
 namespace lbb {
@@ -115,6 +116,20 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   const int64_t batch = std::min<int64_t>(opt.batch > 0 ? opt.batch : config.batch, data.n);
   const bool tty = isatty(fileno(stderr));
 
+  // Data-parallel when WORLD_SIZE > 1 (distributed.h): every rank draws the same global batch,
+  // takes its rows r, r + W, ... (DistributedSampler's split), and the gradients are averaged
+  // in one all-reduce; only rank 0 reads and writes the model and the checkpoint.
+  const DistributedEnv denv = DistributedEnv::from_environment();
+  std::unique_ptr<DataParallel> dp;
+  if (denv.active()) {
+    if (batch % denv.world_size != 0)
+      throw InputError("the batch of " + std::to_string(batch) + " images does not split over " +
+                       std::to_string(denv.world_size) + " ranks (use --batch)");
+    dp = std::make_unique<DataParallel>(denv);
+  }
+  const bool writer = !dp || dp->rank() == 0;
+  const Tensor my_rows = dp ? torch::arange(dp->rank(), batch, dp->world_size(), torch::kInt64) : Tensor();
+
   FlowModel model(config);
   model->train();
   std::vector<Tensor> params = model->parameters();
@@ -125,7 +140,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   double prior_seconds = 0;
   bool ema_ready = false;  // EMA starts from the weights after data-dependent init
 
-  if (opt.resume) {
+  if (opt.resume && writer) {
     if (!std::filesystem::exists(ckpt_path))
       throw InputError(ckpt_path + ": no checkpoint to resume from");
     TensorArchive ck = load_archive(ckpt_path);
@@ -144,6 +159,21 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
       std::fprintf(stderr, "resumed from %s at step %lld (%s trained)\n", ckpt_path.c_str(),
                    static_cast<long long>(adam.step), hms(prior_seconds).c_str());
   }
+  if (dp && opt.resume) {
+    // Rank 0's checkpoint, whatever world size wrote it, on every rank.
+    std::vector<Tensor> state = model->parameters();
+    for (const auto& b : model->buffers()) state.push_back(b);
+    state.insert(state.end(), ema.begin(), ema.end());
+    state.insert(state.end(), adam.m.begin(), adam.m.end());
+    state.insert(state.end(), adam.v.begin(), adam.v.end());
+    Tensor scalars = torch::tensor({static_cast<double>(adam.step), prior_seconds}, torch::kFloat64);
+    state.push_back(scalars);
+    dp->broadcast(state);
+    adam.step = static_cast<int64_t>(scalars[0].item<double>());
+    prior_seconds = scalars[1].item<double>();
+    ema_ready = true;
+  }
+  bool dp_synced = !dp || opt.resume;  // a fresh run syncs after the data-dependent init
 
   auto swap_in_ema = [&]() {  // returns the live weights so they can be restored
     torch::NoGradGuard no_grad;
@@ -200,7 +230,11 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   const int64_t first_step = adam.step;
   while (true) {
     if (opt.steps > 0 && adam.step >= opt.steps) break;
-    if (opt.minutes > 0 && elapsed() >= opt.minutes * 60) break;
+    if (opt.minutes > 0) {
+      // Rank 0's clock decides for every rank (they must stop at the same step).
+      const bool up = elapsed() >= opt.minutes * 60;
+      if (dp ? dp->sum(writer && up ? 1.0 : 0.0) > 0 : up) break;
+    }
     Tensor x;
     if (opt.crops) {
       x = image_batch(opt.crops->sample(static_cast<uint32_t>(batch), rng), 0, batch);
@@ -214,8 +248,22 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
       x = image_batch(data, idx);
     }
 
-    Tensor bpd = model->nll_terms(x, gen).bpd(config.dims()).mean();
-    const double value = bpd.item<double>();
+    if (!dp_synced) {
+      // The data-dependent initialization on the whole global batch, with the noise the step
+      // below draws (a copy of the generator), as one process would; then rank 0's weights.
+      {
+        torch::NoGradGuard no_grad;
+        at::Generator init_gen = gen.clone();
+        model->nll_terms(x, init_gen);
+      }
+      std::vector<Tensor> state = model->parameters();
+      for (const auto& b : model->buffers()) state.push_back(b);
+      dp->broadcast(state);
+      dp_synced = true;
+    }
+    Tensor bpd = (dp ? model->nll_terms_rows(x, gen, my_rows) : model->nll_terms(x, gen)).bpd(config.dims()).mean();
+    // The global batch's mean (every rank's rows are as many), the same on every rank.
+    const double value = dp ? dp->sum(bpd.item<double>()) / dp->world_size() : bpd.item<double>();
     if (!std::isfinite(value))
       throw TrainingDiverged("training diverged at step " + std::to_string(adam.step + 1) +
                              ": loss is " + std::to_string(value) +
@@ -223,6 +271,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
                              " (resume with --resume, perhaps with a lower --lr)");
     for (auto& p : params) p.mutable_grad() = Tensor();
     bpd.backward();
+    if (dp) dp->average_gradients(params);
     const double norm = clip_gradients(params, config.grad_clip);
     if (!std::isfinite(norm))
       throw TrainingDiverged("training diverged at step " + std::to_string(adam.step + 1) +
@@ -249,7 +298,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
     result.last_bpd = running / weight;
 
     const double t = elapsed();
-    if (!opt.quiet && (tty ? t - last_log >= 0.5 : t - last_log >= opt.log_seconds)) {
+    if (writer && !opt.quiet && (tty ? t - last_log >= 0.5 : t - last_log >= opt.log_seconds)) {
       last_log = t;
       double left = -1;
       if (opt.minutes > 0) left = opt.minutes * 60 - t;
@@ -264,7 +313,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
       std::fprintf(stderr, tty ? "   " : "\n");
       std::fflush(stderr);
     }
-    if (t - last_ckpt >= opt.checkpoint_minutes * 60) {
+    if (writer && t - last_ckpt >= opt.checkpoint_minutes * 60) {
       last_ckpt = t;
       save_all(prior_seconds + t);
       if (!opt.quiet) {
@@ -276,10 +325,10 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
     }
   }
   const double total = prior_seconds + elapsed();
-  save_all(total);
+  if (writer) save_all(total);
   result.steps = adam.step;
   result.train_seconds = total;
-  if (!opt.quiet) {
+  if (writer && !opt.quiet) {
     std::fprintf(stderr, "%sdone: %lld steps, %s trained in all, training bpd %.4f", tty ? "\n" : "",
                  static_cast<long long>(adam.step), hms(total).c_str(), result.last_bpd);
     if (opt.eval_set) std::fprintf(stderr, ", eval bpd %.4f (EMA)", result.eval_bpd);
