@@ -1,4 +1,4 @@
-# Torch-free entropy-coding core: src/ans, src/model, src/codec -> lbb_core.
+# Torch-free entropy-coding core: src/ans, src/model -> lbb_core.
 # (Tests, benchmark and fuzz target of the core are defined here too.)
 
 add_library(lbb_core STATIC
@@ -11,10 +11,9 @@ add_library(lbb_core STATIC
   src/model/context_image_model.cc
   src/model/adaptive_image_model.cc
   src/model/predictive_image_model.cc
-  src/codec/parallel.cc
 )
 target_include_directories(lbb_core PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(lbb_core PUBLIC Threads::Threads)
+target_link_libraries(lbb_core PUBLIC lbb_common Threads::Threads)
 # DESIGN.md §5: the coding path must not depend on FMA contraction or fast-math; say so here
 # too, so that the core keeps its guarantees even if it is built outside the top-level flags.
 target_compile_options(lbb_core PRIVATE -ffp-contract=off -fno-fast-math)
@@ -41,8 +40,6 @@ if(LBB_BUILD_TESTS)
   lbb_add_test(model_windowed_gaussian_test SOURCES tests/model_windowed_gaussian_test.cc LIBS lbb_core)
   lbb_add_test(model_discrete_test SOURCES tests/model_discrete_test.cc LIBS lbb_core)
   lbb_add_test(model_linear_ar_gaussian_test SOURCES tests/model_linear_ar_gaussian_test.cc LIBS lbb_core)
-  lbb_add_test(codec_combinators_test SOURCES tests/codec_combinators_test.cc LIBS lbb_core)
-  lbb_add_test(codec_parallel_test SOURCES tests/codec_parallel_test.cc LIBS lbb_core)
   lbb_add_test(model_adaptive_image_test SOURCES tests/model_adaptive_image_test.cc LIBS lbb_core)
   lbb_add_test(model_predictive_image_test SOURCES tests/model_predictive_image_test.cc LIBS lbb_core lbb_io)
 endif()

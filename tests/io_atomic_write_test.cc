@@ -89,12 +89,5 @@ TEST(IoAtomicWrite, FailedRenameRemovesTemporary) {
   EXPECT_EQ(test::list_dir(path), std::vector<std::string>{"keep"});
 }
 
-TEST(IoAtomicWrite, OutputDirectoryBlockedByFile) {
-  TempDir dir;
-  test::write_text(dir.file("out"), "a file, not a directory");
-  expect_io_error([&] { write_image_set_pngs(dir.file("out"), tiny_set()); }, dir.file("out"));
-  EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"out"});
-}
-
 }  // namespace
 }  // namespace lbb

@@ -137,7 +137,6 @@ class Message {
   uint64_t borrowed() const { return borrowed_; }
   uint64_t max_borrowed() const { return max_borrowed_; }
   u128 head() const { return head_; }
-  const std::vector<ans::Word>& word_stack() const { return words_; }  // bottom first
 
   void reserve_words(size_t n) { words_.reserve(n); }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/varint.h"
 #include "io/errors.h"
 #include "io/file_bytes.h"
 
@@ -31,15 +32,6 @@ void put_u32(std::vector<uint8_t>& out, uint32_t v) {
 
 uint32_t get_u32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-// Unsigned LEB128, shortest form.
-void put_varint(std::vector<uint8_t>& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
 }
 
 // Header parsing outcomes other than success.  Which message the user sees depends on whether
@@ -66,20 +58,15 @@ class HeaderReader {
     pos_ += 4;
     return v;
   }
-  // A shortest-form LEB128 value ≤ max.
+  // A shortest-form LEB128 value ≤ max (common/varint.h).
   uint64_t varint(uint64_t max, const char* what) {
     uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const uint8_t b = byte();
-      if (shift == 63 && b != 0x01) {
-        if (b == 0) throw Invalid{std::string("non-canonical varint for ") + what};
-        throw Invalid{std::string(what) + " overflows 64 bits"};
-      }
-      v |= uint64_t{b & 0x7Fu} << shift;
-      if (!(b & 0x80)) {
-        if (b == 0 && shift > 0) throw Invalid{std::string("non-canonical varint for ") + what};
-        break;
-      }
+    switch (get_varint(data_, size_, &pos_, &v)) {
+      case VarintStatus::kOk: break;
+      case VarintStatus::kTruncated: throw Truncated{};
+      case VarintStatus::kNonCanonical: throw Invalid{std::string("non-canonical varint for ") + what};
+      case VarintStatus::kOverflow:
+      case VarintStatus::kTooLong: throw Invalid{std::string(what) + " overflows 64 bits"};
     }
     if (v > max) {
       throw Invalid{std::string("absurd ") + what + " " + std::to_string(v) + " (at most " +
