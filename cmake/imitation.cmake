@@ -14,7 +14,7 @@ target_precompile_headers(lbb_imitation PRIVATE <torch/torch.h>)
 file(GLOB LBB_IMITATE_CLI_SOURCES ${PROJECT_SOURCE_DIR}/tools/imitate/*.cc)
 if(LBB_IMITATE_CLI_SOURCES)
   add_executable(imitate ${LBB_IMITATE_CLI_SOURCES})
-  target_link_libraries(imitate PRIVATE lbb_imitation lbb_io CLI11::CLI11)
+  target_link_libraries(imitate PRIVATE lbb_imitation lbb_common CLI11::CLI11)
   target_precompile_headers(imitate REUSE_FROM lbb_imitation)
 endif()
 
@@ -27,7 +27,7 @@ if(LBB_BUILD_TESTS)
   endforeach()
   # The CLI run as a user would.
   target_compile_definitions(imitation_cli_test PRIVATE IMITATE_BINARY="$<TARGET_FILE:imitate>")
-  target_link_libraries(imitation_cli_test PRIVATE lbb_io)  # widest_openblas_kernels
+  target_link_libraries(imitation_cli_test PRIVATE lbb_common)  # widest_openblas_kernels
   add_dependencies(imitation_cli_test imitate)
 endif()
 

@@ -8,7 +8,7 @@
 
 #include "coding/compression.h"
 #include "coding/flow_trial_gate.h"
-#include "io/errors.h"
+#include "common/errors.h"
 #include "model/adaptive_image_model.h"
 
 namespace lbb {

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/file_bytes.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"

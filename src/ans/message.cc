@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/crc.h"
 #include "common/varint.h"
 
 namespace lbb {
@@ -35,24 +36,7 @@ uint64_t get_u64(const uint8_t* p) {
   throw MessageFormatError("Message::from_bytes: " + why);
 }
 
-uint32_t crc_table_entry(uint32_t b) {
-  for (int k = 0; k < 8; ++k) b = (b & 1) ? (b >> 1) ^ 0x82F63B78u : (b >> 1);
-  return b;
-}
-struct CrcTable {
-  uint32_t t[256];
-  CrcTable() {
-    for (uint32_t i = 0; i < 256; ++i) t[i] = crc_table_entry(i);
-  }
-};
 }  // namespace
-
-uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc) {
-  static const CrcTable table;
-  crc = ~crc;
-  for (size_t i = 0; i < size; ++i) crc = table.t[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 Message::Message() : head_(kInitialHead) {}
 

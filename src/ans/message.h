@@ -190,7 +190,4 @@ class Message {
   uint64_t trial_borrowed_ = 0, trial_max_borrowed_ = 0;
 };
 
-// CRC-32C (Castagnoli), used by the serialised forms.
-uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc = 0);
-
 }  // namespace lbb

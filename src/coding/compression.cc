@@ -9,7 +9,8 @@
 #include <utility>
 
 #include "coding/flow_trial_gate.h"
-#include "io/errors.h"
+#include "common/crc.h"
+#include "common/errors.h"
 #include "io/tensor_archive.h"
 #include "model/adaptive_image_model.h"
 #include "model/categorical.h"
@@ -928,8 +929,8 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
     r.aux_bits = 32 * m.max_borrowed();
     c.streams[s] = m.to_bytes();
   });
-  uint32_t crc = images_crc32(nullptr, 0);
-  for (const ImageItem& item : items) crc = images_crc32_update(crc, item.pixels.data(), item.pixels.size());
+  uint32_t crc = 0;
+  for (const ImageItem& item : items) crc = crc32(item.pixels.data(), item.pixels.size(), crc);
   c.images_crc32 = crc;
   try {
     check_container(c);
@@ -1052,8 +1053,8 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
     }
     out[i] = std::move(colours);
   }
-  uint32_t crc = images_crc32(nullptr, 0);
-  for (const ImageItem& item : out) crc = images_crc32_update(crc, item.pixels.data(), item.pixels.size());
+  uint32_t crc = 0;
+  for (const ImageItem& item : out) crc = crc32(item.pixels.data(), item.pixels.size(), crc);
   check_images_crc(c, crc, name);
   return out;
 }

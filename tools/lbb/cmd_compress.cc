@@ -8,7 +8,8 @@
 
 #include "coding/compression.h"
 #include "commands.h"
-#include "io/errors.h"
+#include "common/errors.h"
+#include "io/container_file.h"
 #include "model_search.h"
 #include "progress.h"
 

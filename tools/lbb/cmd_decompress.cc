@@ -5,7 +5,8 @@
 
 #include "coding/compression.h"
 #include "commands.h"
-#include "io/errors.h"
+#include "common/errors.h"
+#include "io/container_file.h"
 #include "io/output_set.h"
 #include "model_search.h"
 #include "progress.h"

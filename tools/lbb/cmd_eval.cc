@@ -4,12 +4,12 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "model_search.h"
-#include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
-#include "io/crops.h"
+#include "model_search.h"
+#include "train/crops.h"
 #include "train/evaluate.h"
+#include "train/threads.h"
 
 namespace lbb {
 

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "commands.h"
+#include "common/errors.h"
 #include "det/flow_config.h"
-#include "io/errors.h"
 #include "io/tensor_archive.h"
 
 namespace lbb {

@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "commands.h"
-#include "io/openblas_kernels.h"
+#include "common/openblas_kernels.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
