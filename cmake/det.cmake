@@ -31,7 +31,7 @@ endif()
 
 if(LBB_WITH_TORCH AND LBB_BUILD_TESTS)
   # Compares with LibTorch; named det_* so that flow.cmake's flow_*_test glob skips it.
-  lbb_add_test(det_flow_test SOURCES tests/det_flow_test.cc LIBS lbb_flow lbb_det)
+  lbb_add_test(det_flow_test SOURCES tests/det_flow_test.cc LIBS lbb_flow lbb_det lbb_train_data)
   target_compile_definitions(det_flow_test PRIVATE LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 endif()
 

@@ -17,7 +17,7 @@ endif()
 
 if(LBB_BUILD_BENCH)
   add_executable(bench_flow ${PROJECT_SOURCE_DIR}/bench/bench_flow.cc)
-  target_link_libraries(bench_flow PRIVATE lbb_flow)
+  target_link_libraries(bench_flow PRIVATE lbb_train)  # train/threads.h
   target_compile_definitions(bench_flow PRIVATE
     LBB_DEFAULT_CONFIG="${PROJECT_SOURCE_DIR}/configs/fmnist_flowpp.cfg")
 endif()
