@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/assert.h"
 #include "common/crc.h"
 #include "common/varint.h"
 
@@ -97,6 +98,8 @@ double Message::bits() const {
 }
 
 std::vector<uint8_t> Message::to_bytes() const {
+  LBB_ASSERT(head_ >= ans::kLower && (head_ >> 127) == 0);  // head_ ∈ [2^95, 2^127)
+  LBB_ASSERT(max_borrowed_ >= borrowed_);
   std::vector<uint8_t> out;
   out.reserve(1 + 10 + 16 + 4 * words_.size() + kCrcBytes);
   out.push_back(kTag);

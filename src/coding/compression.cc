@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "coding/flow_trial_gate.h"
+#include "common/assert.h"
 #include "common/crc.h"
 #include "common/errors.h"
 
@@ -173,6 +174,7 @@ std::vector<uint8_t> encode_stream(const TileCoder& tc, const Container& c, cons
     }
     progress.add(static_cast<int64_t>(buf.size()));
   }
+  LBB_ASSERT(m.max_borrowed() == 0);  // trials that borrow are rolled back: the decoder relies on it
   r->net_bits = m.bits() - bits0;
   r->aux_bits = 32 * m.max_borrowed();
   return m.to_bytes();
@@ -300,6 +302,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   c.streams.resize(streams);
   std::vector<uint64_t> first(streams + 1, 0);
   for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
+  LBB_ASSERT(first[streams] == n_tiles);  // the streams are runs covering every tile once
   std::vector<CompressReport> per(streams);
   ProgressCounter progress{opt.progress, static_cast<int64_t>(d)};
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/assert.h"
 #include "model/uniform.h"
 
 namespace lbb {
@@ -129,6 +130,7 @@ CarriedCoders::CarriedCoders(uint8_t version) {
   for (const TileModeCoder& c : tile_mode_coders())
     if (c.record && c.since_version <= version) coders_.push_back(&c);
   intervals_.resize(coders_.size());
+  LBB_ASSERT(!coders_.empty() && coders_[0]->mode == TileMode::kAdaptive);  // every version ≥ 4 has it
 }
 
 CarriedCoders::Choice CarriedCoders::record(const uint8_t* tile, const Tile& t, const TileBorder& border,
@@ -173,6 +175,7 @@ CarriedCodes code_carried(uint8_t version, const TileIndex& tiles, const std::ve
     c.begin[ti - first] = c.intervals.size();
     c.choice[ti - first] =
         coders.record(buf.data(), t, carried_border(item, t, ti, first), keep_intervals ? &c.intervals : nullptr);
+    LBB_ASSERT(!keep_intervals || c.intervals.size() - c.begin[ti - first] == buf.size());  // one per subpixel
   }
   return c;
 }

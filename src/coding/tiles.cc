@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/assert.h"
+
 namespace lbb {
 
 namespace {
@@ -22,6 +24,7 @@ TileIndex::TileIndex(const std::vector<ContainerImage>& entries) : entries_(entr
 }
 
 Tile TileIndex::at(uint64_t t) const {
+  LBB_ASSERT(t < size());
   const size_t e = static_cast<size_t>(std::upper_bound(first_.begin(), first_.end(), t) - first_.begin() - 1);
   const ContainerImage& ent = entries_[e];
   const uint64_t local = t - first_[e];
@@ -51,6 +54,7 @@ Tile TileIndex::at(uint64_t t) const {
   tile.h = std::min(th, ent.h - tile.y0);
   tile.w = std::min(tw, ent.w - tile.x0);
   tile.edge = !tile.alpha && (tile.h != th || tile.w != tw);
+  LBB_ASSERT(tile.y0 < ent.h && tile.x0 < ent.w && tile.h >= 1 && tile.w >= 1);  // cut, never padded
   return tile;
 }
 

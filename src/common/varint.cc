@@ -1,5 +1,7 @@
 #include "common/varint.h"
 
+#include "common/assert.h"
+
 namespace lbb {
 
 void put_varint(std::vector<uint8_t>& out, uint64_t v) {
@@ -11,6 +13,7 @@ void put_varint(std::vector<uint8_t>& out, uint64_t v) {
 }
 
 VarintStatus get_varint(const uint8_t* data, size_t size, size_t* pos, uint64_t* value) {
+  LBB_ASSERT(*pos <= size);
   uint64_t v = 0;
   size_t p = *pos;
   for (int shift = 0;; shift += 7) {
@@ -27,6 +30,7 @@ VarintStatus get_varint(const uint8_t* data, size_t size, size_t* pos, uint64_t*
       break;
     }
   }
+  LBB_ASSERT(p - *pos <= kMaxVarintBytes);  // V1: at most 10 bytes
   *pos = p;
   *value = v;
   return VarintStatus::kOk;

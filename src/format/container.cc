@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "common/assert.h"
 #include "common/crc.h"
 #include "common/errors.h"
 #include "common/varint.h"
@@ -62,6 +63,7 @@ class HeaderReader {
       case VarintStatus::kOverflow:
       case VarintStatus::kTooLong: throw Invalid{std::string(what) + " overflows 64 bits"};
     }
+    LBB_ASSERT(pos_ <= size_);
     if (v > max) {
       throw Invalid{std::string("absurd ") + what + " " + std::to_string(v) + " (at most " +
                     std::to_string(max) + ")"};
