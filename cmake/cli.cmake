@@ -4,7 +4,7 @@
 # relative to itself (tools/lbb/model_search.h).
 set(LBB_CLI_COMMON_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/progress.cc ${PROJECT_SOURCE_DIR}/tools/lbb/model_search.cc)
 add_executable(lbb
-  ${PROJECT_SOURCE_DIR}/tools/lbb/main.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/lbb_main.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_compress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_decompress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_fit_direct.cc
@@ -32,9 +32,9 @@ if(LBB_WITH_TORCH)
   # lbb-train: train, eval, sample (lbb runs it for those commands), and bench with LibTorch's
   # forward pass beside the coder's.
   add_executable(lbb-train
-    ${PROJECT_SOURCE_DIR}/tools/lbb/main_train.cc
-    ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_train.cc
-    ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_eval.cc
+    ${PROJECT_SOURCE_DIR}/tools/lbb/lbb_train_main.cc
+    ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_train_flow.cc
+    ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_eval_flow.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_sample.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_bench_torch.cc

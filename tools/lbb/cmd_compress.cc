@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "coding/compression.h"
-#include "commands.h"
 #include "common/errors.h"
 #include "io/container_file.h"
+#include "lbb_commands.h"
 #include "model_search.h"
 #include "progress.h"
 

@@ -3,9 +3,9 @@
 #include <memory>
 #include <unistd.h>
 
-#include "commands.h"
 #include "flow/model_io.h"
 #include "io/images.h"
+#include "lbb_commands.h"
 #include "model_search.h"
 #include "train/crops.h"
 #include "train/evaluate.h"

@@ -4,9 +4,9 @@
 #include <memory>
 #include <random>
 
-#include "commands.h"
 #include "flow/flow_model.h"
 #include "io/images.h"
+#include "lbb_commands.h"
 #include "model_search.h"
 #include "train/crops.h"
 #include "train/threads.h"
