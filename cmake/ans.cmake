@@ -9,10 +9,7 @@ target_link_libraries(lbb_ans PUBLIC lbb_common)
 target_compile_options(lbb_ans PRIVATE -ffp-contract=off -fno-fast-math)
 
 if(LBB_BUILD_FUZZ)
-  add_executable(fuzz_message fuzz/fuzz_message.cc)
-  target_link_libraries(fuzz_message PRIVATE lbb_ans)
-  target_compile_options(fuzz_message PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_message PRIVATE -fsanitize=fuzzer)
+  lbb_add_fuzzer(fuzz_message fuzz/fuzz_message.cc lbb_ans)
 endif()
 
 if(LBB_BUILD_TESTS)

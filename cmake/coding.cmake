@@ -13,11 +13,8 @@ if(LBB_BUILD_FUZZ)
   # sanitizer and fuzzer-no-link flags on to lbb_coding and everything under it).
   # fuzz_decompress: the decoder alone; fuzz_roundtrip: compress, decode, damage, decode again.
   foreach(target fuzz_decompress fuzz_roundtrip)
-    add_executable(${target} fuzz/${target}.cc)
-    target_link_libraries(${target} PRIVATE lbb_coding ZLIB::ZLIB)
+    lbb_add_fuzzer(${target} fuzz/${target}.cc lbb_coding ZLIB::ZLIB)
     target_compile_definitions(${target} PRIVATE LBB_FUZZ_MODEL="${PROJECT_SOURCE_DIR}/tests/data/fuzz_model.lbbm")
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
-    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
   endforeach()
 endif()
 

@@ -8,10 +8,7 @@ target_link_libraries(lbb_format PUBLIC lbb_common)
 
 if(LBB_BUILD_FUZZ)
   # lbb_common (cmake/common.cmake) passes the sanitizer and fuzzer-no-link flags on.
-  add_executable(fuzz_container fuzz/fuzz_container.cc)
-  target_link_libraries(fuzz_container PRIVATE lbb_format)
-  target_compile_options(fuzz_container PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_container PRIVATE -fsanitize=fuzzer)
+  lbb_add_fuzzer(fuzz_container fuzz/fuzz_container.cc lbb_format)
 endif()
 
 if(LBB_BUILD_TESTS)

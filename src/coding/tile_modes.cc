@@ -64,27 +64,27 @@ void pop_context(const CodingModel& model, Message& m, uint8_t* tile, const Tile
 
 // ---- the carried coders ---------------------------------------------------------------------------
 
-double record_adaptive(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b,
+// A carried coder of model/: its record, pop and learn functions on its member of CarriedState.
+template <auto kState, auto kRecord, auto kPop, auto kLearn>
+struct Carried {
+  static double record(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b,
                        std::vector<Interval>* out) {
-  return record_adaptive_tile(s.adaptive, tile, t.planes, t.h, t.w, b, out);
-}
-void pop_adaptive_carried(CarriedState& s, Message& m, uint8_t* tile, const Tile& t, const TileBorder& b) {
-  pop_adaptive_tile(m, s.adaptive, tile, t.planes, t.h, t.w, b);
-}
-void learn_adaptive(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b) {
-  learn_adaptive_tile(s.adaptive, tile, t.planes, t.h, t.w, b);
-}
-
-double record_predictive(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b,
-                         std::vector<Interval>* out) {
-  return record_predictive_tile(s.predictive, tile, t.planes, t.h, t.w, b, out);
-}
-void pop_predictive_carried(CarriedState& s, Message& m, uint8_t* tile, const Tile& t, const TileBorder& b) {
-  pop_predictive_tile(m, s.predictive, tile, t.planes, t.h, t.w, b);
-}
-void learn_predictive(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b) {
-  learn_predictive_tile(s.predictive, tile, t.planes, t.h, t.w, b);
-}
+    return kRecord(s.*kState, tile, t.planes, t.h, t.w, b, out);
+  }
+  static void pop(CarriedState& s, Message& m, uint8_t* tile, const Tile& t, const TileBorder& b) {
+    kPop(m, s.*kState, tile, t.planes, t.h, t.w, b);
+  }
+  static void learn(CarriedState& s, const uint8_t* tile, const Tile& t, const TileBorder& b) {
+    kLearn(s.*kState, tile, t.planes, t.h, t.w, b);
+  }
+};
+using CarriedAdaptive =
+    Carried<&CarriedState::adaptive, record_adaptive_tile,
+            static_cast<void (*)(Message&, AdaptiveState&, uint8_t*, uint32_t, uint32_t, uint32_t, const TileBorder&)>(
+                pop_adaptive_tile),
+            learn_adaptive_tile>;
+using CarriedPredictive =
+    Carried<&CarriedState::predictive, record_predictive_tile, pop_predictive_tile, learn_predictive_tile>;
 
 }  // namespace
 
@@ -92,13 +92,15 @@ void learn_predictive(CarriedState& s, const uint8_t* tile, const Tile& t, const
 // decodes it with the FlowCoder.
 const std::vector<TileModeCoder>& tile_mode_coders() {
   static const std::vector<TileModeCoder> table{
-      // mode                  name          since  bits            push            pop             record             pop_carried             learn
-      {TileMode::kFlow,       "flow",       3,     nullptr,        nullptr,        nullptr,        nullptr,           nullptr,                nullptr},
-      {TileMode::kRaw,        "raw",        3,     raw_bits,       push_raw,       pop_raw,        nullptr,           nullptr,                nullptr},
-      {TileMode::kConstant,   "constant",   3,     constant_bits,  push_constant,  pop_constant,   nullptr,           nullptr,                nullptr},
-      {TileMode::kAdaptive,   "adaptive",   3,     adaptive_bits,  push_adaptive,  pop_adaptive,   record_adaptive,   pop_adaptive_carried,   learn_adaptive},
-      {TileMode::kPredictive, "predictive", 8,     nullptr,        nullptr,        nullptr,        record_predictive, pop_predictive_carried, learn_predictive},
-      {TileMode::kContext,    "context",    3,     context_bits,   push_context,   pop_context,    nullptr,           nullptr,                nullptr},
+      // mode                name          since  bits           push           pop           record / pop_carried / learn
+      {TileMode::kFlow,       "flow",       3,     nullptr,       nullptr,       nullptr,      nullptr, nullptr, nullptr},
+      {TileMode::kRaw,        "raw",        3,     raw_bits,      push_raw,      pop_raw,      nullptr, nullptr, nullptr},
+      {TileMode::kConstant,   "constant",   3,     constant_bits, push_constant, pop_constant, nullptr, nullptr, nullptr},
+      {TileMode::kAdaptive,   "adaptive",   3,     adaptive_bits, push_adaptive, pop_adaptive,
+       CarriedAdaptive::record, CarriedAdaptive::pop, CarriedAdaptive::learn},
+      {TileMode::kPredictive, "predictive", 8,     nullptr,       nullptr,       nullptr,
+       CarriedPredictive::record, CarriedPredictive::pop, CarriedPredictive::learn},
+      {TileMode::kContext,    "context",    3,     context_bits,  push_context,  pop_context,  nullptr, nullptr, nullptr},
   };
   return table;
 }
