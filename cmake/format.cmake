@@ -1,21 +1,17 @@
 # Torch-free .lbb container: src/format -> lbb_format (magic, version, model id, shapes,
 # coding parameters, stream lengths, CRCs).  Its test and fuzz target are defined here too.
-
 add_library(lbb_format STATIC
   src/format/container.cc
 )
 target_include_directories(lbb_format PUBLIC ${PROJECT_SOURCE_DIR}/src)
-target_link_libraries(lbb_format PUBLIC lbb_core lbb_io ZLIB::ZLIB)
+target_link_libraries(lbb_format PUBLIC lbb_common)
 
 if(LBB_BUILD_FUZZ)
-  # lbb_core (cmake/core.cmake) already checks for clang and passes the sanitizer and
-  # fuzzer-no-link flags on to everything that links it, lbb_format included.
-  add_executable(fuzz_container fuzz/fuzz_container.cc)
-  target_link_libraries(fuzz_container PRIVATE lbb_format)
-  target_compile_options(fuzz_container PRIVATE -fsanitize=fuzzer)
-  target_link_options(fuzz_container PRIVATE -fsanitize=fuzzer)
+  # lbb_common (cmake/common.cmake) passes the sanitizer and fuzzer-no-link flags on.
+  lbb_add_fuzzer(fuzz_container fuzz/fuzz_container.cc lbb_format)
 endif()
 
 if(LBB_BUILD_TESTS)
-  lbb_add_test(format_container_test SOURCES tests/format_container_test.cc LIBS lbb_format)
+  # (Files on disk: io/container_file.h.)
+  lbb_add_test(format_container_test SOURCES tests/format_container_test.cc LIBS lbb_format lbb_io)
 endif()

@@ -28,7 +28,7 @@ if(LBB_BUILD_TESTS)
   endforeach()
   # The CLI run as a user would.
   target_compile_definitions(imitation_cli_test PRIVATE IMITATE_BINARY="$<TARGET_FILE:imitate>")
-  target_link_libraries(imitation_cli_test PRIVATE lbb_io)  # widest_openblas_kernels
+  target_link_libraries(imitation_cli_test PRIVATE lbb_common)  # widest_openblas_kernels
   add_dependencies(imitation_cli_test imitate)
 endif()
 

@@ -10,9 +10,10 @@
 
 #include "ans/message.h"
 #include "coding/compression.h"
+#include "common/crc.h"
+#include "common/errors.h"
 #include "format/container.h"
 #include "fuzz_input.h"
-#include "io/errors.h"
 
 #ifndef LBB_FUZZ_MODEL
 #error "LBB_FUZZ_MODEL must name the model file (cmake/coding.cmake)"

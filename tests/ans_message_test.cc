@@ -6,6 +6,8 @@
 #include <random>
 #include <vector>
 
+#include "common/crc.h"
+
 namespace lbb {
 namespace {
 

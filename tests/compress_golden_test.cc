@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "coding/compression.h"
+#include "io/container_file.h"
 #include "io/file_bytes.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"

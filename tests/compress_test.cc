@@ -6,7 +6,7 @@
 #include "coding/black_box_coder.h"
 #include "coding/compression.h"
 #include "coding/flow_coder.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 namespace {

@@ -1,4 +1,4 @@
-// Images of any size and layout through the tiled coding path (src/coding/compression.cc), with
+// Images of any size and layout through the tiled coding path (src/coding/compression.h), with
 // small models of deterministic synthetic weights: exact round trips for odd sizes and every
 // layout, thread-count invariance, the per-tile choice of coder, names and formats kept; and
 // which tiles get a flow trial (FlowTrialGate, with the shipped Fashion-MNIST model).
@@ -8,7 +8,7 @@
 
 #include "coding/compression.h"
 #include "coding/flow_trial_gate.h"
-#include "io/errors.h"
+#include "common/errors.h"
 #include "model/adaptive_image_model.h"
 
 namespace lbb {

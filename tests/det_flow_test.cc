@@ -12,14 +12,14 @@
 #include <limits>
 #include <random>
 
+#include "common/errors.h"
 #include "det/det_elementwise.h"
 #include "det/det_flow.h"
 #include "flow/flow_model.h"
 #include "flow/model_io.h"
-#include "io/crops.h"
-#include "io/errors.h"
 #include "io/images.h"
 #include "model/det_math.h"
+#include "train/crops.h"
 
 #ifndef LBB_SOURCE_DIR
 #define LBB_SOURCE_DIR "."

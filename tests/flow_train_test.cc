@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
+#include "common/errors.h"
 #include "flow/model_io.h"
-#include "io/errors.h"
 #include "io/images.h"
 #include "train/evaluate.h"
 #include "train/trainer.h"

@@ -15,8 +15,10 @@
 #include <new>
 #include <stdexcept>
 
+#include "common/crc.h"
+#include "common/errors.h"
 #include "format/container.h"
-#include "io/errors.h"
+#include "io/container_file.h"
 #include "io_test_util.h"
 
 // --- allocation accounting: every operator new of this test binary goes through here ---
@@ -83,7 +85,7 @@ Container single_image(size_t stream_bytes) {
   c.streams = {pattern_bytes(stream_bytes, 1)};
   c.stream_tiles = {1};
   const std::vector<uint8_t> pixels = pattern_bytes(784, 2);
-  c.images_crc32 = images_crc32(pixels.data(), pixels.size());
+  c.images_crc32 = crc32(pixels.data(), pixels.size());
   return c;
 }
 
@@ -402,13 +404,13 @@ TEST(FormatContainer, SigmaCode) {
 
 TEST(FormatContainer, ImagesCrcIsStandardCrc32) {
   const auto* check = reinterpret_cast<const uint8_t*>("123456789");
-  EXPECT_EQ(images_crc32(check, 9), 0xCBF43926u);
-  EXPECT_EQ(images_crc32(nullptr, 0), 0u);
+  EXPECT_EQ(crc32(check, 9), 0xCBF43926u);
+  EXPECT_EQ(crc32(nullptr, 0), 0u);
   // Continuing a CRC: crc(a‖b) = update(crc(a), b), from 0 for nothing.
   for (size_t cut = 0; cut <= 9; ++cut) {
-    EXPECT_EQ(images_crc32_update(images_crc32(check, cut), check + cut, 9 - cut), 0xCBF43926u) << cut;
+    EXPECT_EQ(crc32(check + cut, 9 - cut, crc32(check, cut)), 0xCBF43926u) << cut;
   }
-  EXPECT_EQ(images_crc32_update(0, check, 9), 0xCBF43926u);
+  EXPECT_EQ(crc32(check, 9, 0), 0xCBF43926u);
   EXPECT_EQ(hex32(0xCBF43926u), "cbf43926");
   EXPECT_EQ(hex32(0), "00000000");
   EXPECT_EQ(hex32(0xABu), "000000ab");
@@ -872,11 +874,11 @@ TEST(FormatContainer, ImagesCrcCheck) {
   const Container c = single_image(10);
   std::vector<uint8_t> pixels = pattern_bytes(784, 2);
   // Over the entries in order, possibly in pieces.
-  uint32_t crc = images_crc32(pixels.data(), 300);
-  crc = images_crc32_update(crc, pixels.data() + 300, 484);
+  uint32_t crc = crc32(pixels.data(), 300);
+  crc = crc32(pixels.data() + 300, 484, crc);
   EXPECT_NO_THROW(check_images_crc(c, crc, "i"));
   pixels[400] ^= 1;
-  const uint32_t bad = images_crc32(pixels.data(), pixels.size());
+  const uint32_t bad = crc32(pixels.data(), pixels.size());
   expect_input_error([&] { check_images_crc(c, bad, "i"); },
                      {"i: decoded images do not match the compressed ones (CRC-32 " + hex32(bad) + ", stored " +
                       hex32(c.images_crc32) + ";"});

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "imitation/policy_file.h"
-#include "io/openblas_kernels.h"
+#include "common/openblas_kernels.h"
 
 #ifndef IMITATE_BINARY
 #error "IMITATE_BINARY must name the imitate executable"

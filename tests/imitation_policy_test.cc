@@ -12,7 +12,7 @@
 #include "imitation/policy_file.h"
 #include "imitation/rollout.h"
 #include "imitation/torch_setup.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 namespace {

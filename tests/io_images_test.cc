@@ -215,41 +215,6 @@ TEST(IoImages, InputsAreConcatenatedInOrder) {
   EXPECT_EQ(set.names[1], "fmnist:test#0");
 }
 
-TEST(IoImages, WriteImageSetPngsNamesFromSources) {
-  TempDir dir;
-  const ImageSet set = random_set(2, 3, 3, 3, 6);
-  write_png(dir.file("cat.png"), 3, 3, 3, set.image(0));
-  std::string ppm = "P6 3 3 255\n";
-  std::vector<uint8_t> hwc(27);
-  for (size_t p = 0; p < 9; ++p) {
-    for (size_t k = 0; k < 3; ++k) hwc[p * 3 + k] = set.image(1)[k * 9 + p];
-  }
-  ppm.append(hwc.begin(), hwc.end());
-  test::write_text(dir.file("dog.ppm"), ppm);
-  const ImageSet loaded = load_images({dir.file("cat.png"), dir.file("dog.ppm")});
-  const std::string out = dir.file("out/nested");
-  const std::vector<std::string> paths = write_image_set_pngs(out, loaded);
-  ASSERT_EQ(paths.size(), 2u);
-  EXPECT_EQ(paths[0], out + "/cat.png");
-  EXPECT_EQ(paths[1], out + "/dog.png");
-  EXPECT_EQ(test::list_dir(out), (std::vector<std::string>{"cat.png", "dog.png"}));
-  EXPECT_EQ(load_images({out}).pixels, set.pixels);
-}
-
-TEST(IoImages, WriteImageSetPngsNumberedNames) {
-  TempDir dir;
-  const ImageSet set = load_images({"fmnist:test:3"});
-  const std::vector<std::string> paths = write_image_set_pngs(dir.path(), set);
-  EXPECT_EQ(test::list_dir(dir.path()),
-            (std::vector<std::string>{"image_00000.png", "image_00001.png", "image_00002.png"}));
-  EXPECT_EQ(load_images({dir.path()}).pixels, set.pixels);
-
-  // Colliding stems ("a/x.png", "b/x.pgm") also fall back to numbers.
-  ImageSet clash = random_set(2, 1, 2, 2, 7);
-  clash.names = {"a/x.png", "b/x.pgm"};
-  EXPECT_EQ(png_output_names(clash), (std::vector<std::string>{"image_00000.png", "image_00001.png"}));
-}
-
 TEST(IoImages, PngGrid) {
   TempDir dir;
   ImageSet set = random_set(5, 3, 4, 6, 8);

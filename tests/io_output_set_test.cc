@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/output_set.h"
 
 namespace lbb {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::test {
 

@@ -3,6 +3,10 @@
 #include <cmath>
 #include <sstream>
 
+#include "common/assert.h"
+#include "common/crc.h"
+#include "common/varint.h"
+
 namespace lbb {
 
 namespace {
@@ -13,7 +17,7 @@ constexpr u128 kInitialHead =
 
 // Serialised form (all integers little-endian):
 //   byte 0      : kTag (format version of the message encoding)
-//   LEB128      : borrowed (≤ 10 bytes, canonical)
+//   LEB128      : borrowed (common/varint.h: ≤ 10 bytes, canonical)
 //   16 bytes    : head (low word first)
 //   4·N bytes   : the word stack (32-bit words), bottom first
 //   4 bytes     : CRC-32C of everything before it
@@ -33,24 +37,7 @@ uint64_t get_u64(const uint8_t* p) {
   throw MessageFormatError("Message::from_bytes: " + why);
 }
 
-uint32_t crc_table_entry(uint32_t b) {
-  for (int k = 0; k < 8; ++k) b = (b & 1) ? (b >> 1) ^ 0x82F63B78u : (b >> 1);
-  return b;
-}
-struct CrcTable {
-  uint32_t t[256];
-  CrcTable() {
-    for (uint32_t i = 0; i < 256; ++i) t[i] = crc_table_entry(i);
-  }
-};
 }  // namespace
-
-uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc) {
-  static const CrcTable table;
-  crc = ~crc;
-  for (size_t i = 0; i < size; ++i) crc = table.t[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 Message::Message() : head_(kInitialHead) {}
 
@@ -111,16 +98,12 @@ double Message::bits() const {
 }
 
 std::vector<uint8_t> Message::to_bytes() const {
+  LBB_ASSERT(head_ >= ans::kLower && (head_ >> 127) == 0);  // head_ ∈ [2^95, 2^127)
+  LBB_ASSERT(max_borrowed_ >= borrowed_);
   std::vector<uint8_t> out;
   out.reserve(1 + 10 + 16 + 4 * words_.size() + kCrcBytes);
   out.push_back(kTag);
-  uint64_t b = borrowed_;
-  do {
-    uint8_t byte = b & 0x7F;
-    b >>= 7;
-    if (b) byte |= 0x80;
-    out.push_back(byte);
-  } while (b);
+  put_varint(out, borrowed_);
   put_u64(out, static_cast<uint64_t>(head_));
   put_u64(out, static_cast<uint64_t>(head_ >> 64));
   for (ans::Word w : words_)
@@ -141,17 +124,12 @@ Message Message::from_bytes(const uint8_t* data, size_t size) {
 
   size_t pos = 1;
   uint64_t borrowed = 0;
-  for (int shift = 0;; shift += 7) {
-    if (pos >= body) fail("truncated borrow counter");
-    if (shift > 63) fail("borrow counter too long");
-    const uint8_t byte = data[pos++];
-    const uint64_t part = byte & 0x7F;
-    if (shift == 63 && part > 1) fail("borrow counter overflows 64 bits");
-    borrowed |= part << shift;
-    if (!(byte & 0x80)) {
-      if (byte == 0 && shift > 0) fail("non-canonical borrow counter");
-      break;
-    }
+  switch (get_varint(data, body, &pos, &borrowed)) {
+    case VarintStatus::kOk: break;
+    case VarintStatus::kTruncated: fail("truncated borrow counter");
+    case VarintStatus::kNonCanonical: fail("non-canonical borrow counter");
+    case VarintStatus::kOverflow: fail("borrow counter overflows 64 bits");
+    case VarintStatus::kTooLong: fail("borrow counter too long");
   }
   if (body - pos < 16) fail("truncated head");
   const uint64_t lo = get_u64(data + pos);

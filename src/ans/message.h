@@ -137,7 +137,6 @@ class Message {
   uint64_t borrowed() const { return borrowed_; }
   uint64_t max_borrowed() const { return max_borrowed_; }
   u128 head() const { return head_; }
-  const std::vector<ans::Word>& word_stack() const { return words_; }  // bottom first
 
   void reserve_words(size_t n) { words_.reserve(n); }
 
@@ -190,8 +189,5 @@ class Message {
   u128 trial_head_ = 0;
   uint64_t trial_borrowed_ = 0, trial_max_borrowed_ = 0;
 };
-
-// CRC-32C (Castagnoli), used by the serialised forms.
-uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 }  // namespace lbb

@@ -1,24 +1,13 @@
-// Compressing images of any size and layout into .lbb containers and back (torch-free).
-//
-// Each image is cut into tiles (format/container.h, DESIGN.md §9): its colour planes into
-// tiles of the flow's size (when the flow can code them) or of up to kDirectTileSide², its
-// alpha plane into direct tiles. The global tile list is split into S contiguous runs, one
-// independent rANS stream each, coded concurrently (the bytes never depend on the thread
-// count). Within a stream, tiles are coded in order onto one message; each tile by whichever
-// coder costs fewest bits:
-//   flow      local bits-back with the trained flow (full colour tiles of the flow's shape,
-//             once the message holds enough bits to lend, DESIGN.md §6)
-//   context   the model file's static context model (model/context_image_model.h)
-//   adaptive  the adaptive context model (model/adaptive_image_model.h); in version ≥ 4 files
-//             carried from colour tile to colour tile of the stream, with the tile's decoded
-//             neighbours above and left as context (docs/container_format.md)
-//   raw       8 bits per sample
-//   constant  one value per plane (8 bits each)
-// and then its TileMode is pushed (so the decoder pops it first). The encoder pushes each
-// stream's tiles last tile first, so that decoding runs first tile first (version 3: the other
-// way round) and ends on the initial message. Version 5 evaluates the flow's convolutions
-// with fused multiply-adds (CodingParams::products), versions 3 and 4 with separate roundings;
-// version 6 codes each actnorm together with the 1×1 convolution after it (CodingParams::fold_actnorm).
+// Compressing images of any size and layout into .lbb containers and back (torch-free): the
+// frame level. Each image is cut into tiles (tiles.h, DESIGN.md §9) as planning.h decides: its
+// colour planes into tiles of the flow's size (when the flow codes them in fewer bits) or of up
+// to kDirectTileSide², its alpha plane into direct tiles. The global tile list is split into S
+// contiguous runs, one independent rANS stream each, coded concurrently (the bytes never depend
+// on the thread count). Within a stream, tiles are coded in order onto one message, each by
+// whichever tile coder of tile_modes.h costs fewest bits, then its mode flag. The encoder
+// pushes each stream's tiles last tile first, so that decoding runs first tile first (version 3:
+// the other way round) and ends on the initial message. The flow coder's arithmetic follows the
+// container version (set_version_arithmetic in compression.cc; docs/container_format.md).
 #pragma once
 
 #include <cstdint>
@@ -27,52 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "coding/coding_model.h"
 #include "coding/flow_coder.h"
-#include "det/det_flow.h"
+#include "coding/planning.h"
+#include "coding/tile_modes.h"
 #include "format/container.h"
 #include "io/images.h"
-#include "io/tensor_archive.h"
-#include "model/context_image_model.h"
 
 namespace lbb {
-
-// Everything a model file provides for coding: the flow's configuration and weights, the
-// direct model and the weights' identity. The deterministic flow is built from the weights
-// when first asked for, in the precision asked for (thread-safe), so that a run pays only for
-// the evaluator it codes with, and finding a file's model among several costs a hash each.
-class CodingModel {
- public:
-  CodingModel();
-  // Reads the configuration and the direct model; throws InputError naming `path` (also when
-  // the file has no direct model: "run `lbb fit-direct`").
-  CodingModel(TensorArchive archive, const std::string& path);
-  CodingModel(CodingModel&&) noexcept;
-  CodingModel& operator=(CodingModel&&) noexcept;
-  ~CodingModel();
-
-  bool empty() const { return !networks_; }
-  const FlowConfig& config() const { return config_; }
-  // The flow with its networks in float32 or float64 (DetPrecision); throws InputError naming
-  // the file if its weights do not fit its configuration.
-  const DetFlowModel& networks(bool float32) const;
-
-  std::unique_ptr<ContextImageModel> direct;
-  uint64_t weights_hash = 0;
-  std::string path;  // the file it was loaded from
-
- private:
-  struct Networks;  // the archive, and each precision's evaluator once built
-  std::unique_ptr<Networks> networks_;
-  FlowConfig config_;
-};
-// Loads a model file without LibTorch (CodingModel's constructor on the file's archive).
-CodingModel load_coding_model(const std::string& path);
-// Name of the direct model's tensor in a model file: frequencies as float32 integers.
-inline constexpr const char* kDirectModelTensor = "direct.frequencies";
-// The direct model fitted on `images`, as the tensor a model file stores.
-NamedTensor fit_direct_model_tensor(const ImageSet& images);
-// Adds (or replaces) the direct model fitted on `images` in a model archive.
-void add_direct_model(TensorArchive* archive, const ImageSet& images);
 
 // Container header flags (ContainerHeader::flags) this build writes and reads.
 // The flow's conditioner networks were evaluated in float32 (DetPrecision::kFloat32: float
@@ -83,17 +34,6 @@ inline constexpr uint32_t kFlagFloat32Networks = 1u << 0;
 // exponentials) were evaluated by the float32 functions (DetActivations::kFloat32), not
 // through double. Without it (files of earlier builds), through double.
 inline constexpr uint32_t kFlagFloat32Activations = 1u << 1;
-
-// How one tile was coded; pushed after the tile (flow-capable tiles and the rest use two fixed
-// distributions per container version). kPredictive exists from container version 8.
-enum class TileMode : uint8_t { kFlow = 0, kContext = 1, kAdaptive = 2, kRaw = 3, kConstant = 4, kPredictive = 5 };
-inline constexpr int kTileModes = 6;
-// Side of the tiles of planes the flow does not code: large enough for the adaptive model to
-// learn, small enough to spread one image over all cores.
-inline constexpr uint32_t kDirectTileSide = 256;
-
-// Inputs of fewer subpixels than this are coded as one stream by default (CompressOptions::streams).
-inline constexpr uint64_t kOneStreamSubpixels = uint64_t{1} << 18;
 
 struct CompressOptions {
   CodingParams coding;
@@ -112,9 +52,10 @@ struct CompressOptions {
   std::function<void(int64_t done, int64_t total)> progress;  // subpixels; one thread at a time
 };
 
+// What compress_items did, with the names of DESIGN.md §3.
 struct CompressReport {
   int64_t images = 0, entries = 0, tiles = 0, dims = 0;  // dims = D, all subpixels
-  int64_t tiles_by_mode[kTileModes] = {0, 0, 0, 0, 0, 0};
+  int64_t tiles_by_mode[kTileModes] = {0, 0, 0, 0, 0, 0};  // indexed by TileMode
   int64_t edge_tiles = 0;        // colour tiles smaller than the entry's tile size
   double edge_bits = 0;          // their bits (right and bottom edges; never padded)
   int64_t edge_dims = 0;
@@ -129,6 +70,20 @@ struct CompressReport {
   int64_t flow_trials = 0, flow_trials_borrowed = 0, flow_trials_skipped = 0;
   uint64_t total_bytes = 0;      // size of the container file
   double seconds = 0;
+  double megapixels = 0;         // Σ count·h·w / 10^6 of the images (all channels together)
+  int64_t streams = 0;
+  // The coding parameters and the model file (not added).
+  int precision_bits = 0;
+  double sigma = 0;
+  std::string model;
+
+  int64_t flow_tiles() const { return tiles_by_mode[static_cast<int>(TileMode::kFlow)]; }
+  int64_t direct_tiles() const { return tiles - flow_tiles(); }
+  // Adds another report's counts, bits, bytes and seconds (per-stream reports into the file's).
+  void add(const CompressReport& other);
+  // One JSON object (no newline): the counts, "<mode>_tiles" for every tile mode, and the rates
+  // in bits per dimension (`lbb compress --json`).
+  std::string json() const;
 };
 
 // Codes `items` (load_image_items) with `model`. Throws InputError for images the container

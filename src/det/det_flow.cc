@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/errors.h"
 #include "det/det_team.h"
-#include "io/errors.h"
 #include "model/det_math.h"
 
 namespace lbb {

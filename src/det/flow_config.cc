@@ -4,7 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/tensor_archive.h"
 
 namespace lbb {

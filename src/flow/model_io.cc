@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 

@@ -1,15 +1,15 @@
 #include "format/container.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
-#include "io/errors.h"
-#include "io/file_bytes.h"
+#include "common/assert.h"
+#include "common/crc.h"
+#include "common/errors.h"
+#include "common/varint.h"
 
 namespace lbb {
 namespace {
@@ -21,25 +21,12 @@ constexpr uint64_t kOneBits = 0x3FF0000000000000ull;  // IEEE-754 bits of 1.0
 constexpr int kPrecisionFieldBits = 6;                // coding = k | flags << 6
 constexpr uint64_t kMaxCoding = (uint64_t{0xFFFFFFFFu} << kPrecisionFieldBits) | kMaxPrecisionBits;
 
-uint32_t crc32_of(const uint8_t* data, size_t size) {
-  return static_cast<uint32_t>(crc32_z(crc32_z(0, Z_NULL, 0), data, size));
-}
-
 void put_u32(std::vector<uint8_t>& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
 uint32_t get_u32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-// Unsigned LEB128, shortest form.
-void put_varint(std::vector<uint8_t>& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<uint8_t>(v));
 }
 
 // Header parsing outcomes other than success.  Which message the user sees depends on whether
@@ -66,21 +53,17 @@ class HeaderReader {
     pos_ += 4;
     return v;
   }
-  // A shortest-form LEB128 value ≤ max.
+  // A shortest-form LEB128 value ≤ max (common/varint.h).
   uint64_t varint(uint64_t max, const char* what) {
     uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      const uint8_t b = byte();
-      if (shift == 63 && b != 0x01) {
-        if (b == 0) throw Invalid{std::string("non-canonical varint for ") + what};
-        throw Invalid{std::string(what) + " overflows 64 bits"};
-      }
-      v |= uint64_t{b & 0x7Fu} << shift;
-      if (!(b & 0x80)) {
-        if (b == 0 && shift > 0) throw Invalid{std::string("non-canonical varint for ") + what};
-        break;
-      }
+    switch (get_varint(data_, size_, &pos_, &v)) {
+      case VarintStatus::kOk: break;
+      case VarintStatus::kTruncated: throw Truncated{};
+      case VarintStatus::kNonCanonical: throw Invalid{std::string("non-canonical varint for ") + what};
+      case VarintStatus::kOverflow:
+      case VarintStatus::kTooLong: throw Invalid{std::string(what) + " overflows 64 bits"};
     }
+    LBB_ASSERT(pos_ <= size_);
     if (v > max) {
       throw Invalid{std::string("absurd ") + what + " " + std::to_string(v) + " (at most " +
                     std::to_string(max) + ")"};
@@ -365,11 +348,6 @@ uint32_t model_id_of(uint64_t weights_hash) {
   return static_cast<uint32_t>(weights_hash ^ (weights_hash >> 32));
 }
 
-uint32_t images_crc32(const uint8_t* pixels, size_t size) { return crc32_of(pixels, size); }
-
-uint32_t images_crc32_update(uint32_t crc, const uint8_t* pixels, size_t size) {
-  return static_cast<uint32_t>(crc32_z(crc, pixels, size));
-}
 
 
 uint64_t sigma_code(double sigma) {
@@ -434,7 +412,7 @@ std::vector<uint8_t> serialize_container(const Container& c) {
   out.reserve(64 + 10 * c.streams.size() + payload);
   write_header(out, c);
   for (const auto& s : c.streams) out.insert(out.end(), s.begin(), s.end());
-  put_u32(out, crc32_of(out.data(), out.size()));
+  put_u32(out, crc32(out.data(), out.size()));
   return out;
 }
 
@@ -452,10 +430,10 @@ Container parse_container(const uint8_t* data, size_t size, const std::string& n
   // Whether the file is intact as a whole.  If it is, a bad field is reported as such; if not,
   // the damage (truncation, trailing bytes, corruption) is what the user needs to hear about.
   const bool crc_ok = size >= kPrefixBytes + kCrcBytes &&
-                      crc32_of(data, size - kCrcBytes) == get_u32(data + size - kCrcBytes);
+                      crc32(data, size - kCrcBytes) == get_u32(data + size - kCrcBytes);
   const auto corrupted = [&]() -> void {
     const uint32_t stored = get_u32(data + size - kCrcBytes);
-    const uint32_t computed = crc32_of(data, size - kCrcBytes);
+    const uint32_t computed = crc32(data, size - kCrcBytes);
     fail("corrupted (CRC-32 mismatch: stored " + hex32(stored) + ", computed " + hex32(computed) +
          ")");
   };
@@ -477,7 +455,7 @@ Container parse_container(const uint8_t* data, size_t size, const std::string& n
   }
   if (p.expected_size < size) {
     const size_t end = static_cast<size_t>(p.expected_size);
-    if (crc32_of(data, end - kCrcBytes) == get_u32(data + end - kCrcBytes)) {
+    if (crc32(data, end - kCrcBytes) == get_u32(data + end - kCrcBytes)) {
       fail("trailing garbage (" + std::to_string(size - end) +
            " bytes after the end of the container)");
     }
@@ -508,13 +486,6 @@ Container parse_container(const std::vector<uint8_t>& bytes, const std::string& 
   return parse_container(bytes.data(), bytes.size(), name);
 }
 
-void write_container(const std::string& path, const Container& c) {
-  write_file_atomic(path, serialize_container(c));
-}
-
-Container read_container(const std::string& path) {
-  return parse_container(read_file_bytes(path), path);
-}
 
 void check_model(const Container& c, uint64_t weights_hash, const std::string& name) {
   const uint32_t mine = model_id_of(weights_hash);

@@ -108,7 +108,7 @@ struct Container {
   // image's colour tiles in raster order of tile rows, then its alpha tiles).  Invariant:
   // same size as streams, sums to total_tiles().
   std::vector<uint64_t> stream_tiles;
-  uint32_t images_crc32 = 0;  // images_crc32() of all decoded pixels, entries in order
+  uint32_t images_crc32 = 0;  // crc32() (common/crc.h) of all decoded pixels, entries in order
 
   uint64_t total_tiles() const;
   uint64_t total_subpixels() const;
@@ -118,10 +118,6 @@ struct Container {
 // Folds a 64-bit weights hash (archive_weights_hash) to the 32-bit id stored in the file.
 uint32_t model_id_of(uint64_t weights_hash);
 
-// CRC-32 (IEEE 802.3 / zlib polynomial, as `zlib.crc32` computes it) of uint8 pixels; the
-// second form continues a CRC over more bytes (crc of a‖b = update(crc of a, b)).
-uint32_t images_crc32(const uint8_t* pixels, size_t size);
-uint32_t images_crc32_update(uint32_t crc, const uint8_t* pixels, size_t size);
 
 // The sigma code: varint value rotl64(bits(σ) XOR bits(1.0), 12).  A bijection on doubles that
 // makes σ = 2^-e (1 ≤ e ≤ 127, e.g. 2^-14 → 14) a one-byte varint.
@@ -145,13 +141,7 @@ size_t container_overhead(const Container& c);
 Container parse_container(const uint8_t* data, size_t size, const std::string& name);
 Container parse_container(const std::vector<uint8_t>& bytes, const std::string& name);
 
-// Writes atomically (temporary + rename; nothing is left behind on failure).  Throws
-// std::invalid_argument for an invalid container (before touching the file system) and
-// IoError("<path>: ...") if the file cannot be written.
-void write_container(const std::string& path, const Container& c);
-
-// read_file_bytes + parse_container; throws InputError("<path>: ...").
-Container read_container(const std::string& path);
+// (Reading and writing .lbb files: io/container_file.h.)
 
 // Throws InputError("<name>: compressed with another model (model id X, this model is Y)")
 // unless the container was made with the weights whose archive_weights_hash is `weights_hash`.

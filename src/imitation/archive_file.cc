@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

@@ -4,7 +4,7 @@
 
 #include "imitation/vec_env.h"
 #include "imitation/archive_file.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

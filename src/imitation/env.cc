@@ -6,7 +6,7 @@
 #include "imitation/cartpole.h"
 #include "imitation/mountain_car.h"
 #include "imitation/mujoco_env.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

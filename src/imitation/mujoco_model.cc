@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "imitation/mjcf_sources.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 namespace {

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "imitation/archive_file.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

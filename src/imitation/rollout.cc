@@ -4,7 +4,7 @@
 #include <limits>
 #include <sstream>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

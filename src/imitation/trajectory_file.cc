@@ -7,7 +7,7 @@
 #include "imitation/env.h"
 #include "imitation/mujoco_env.h"
 #include "imitation/mujoco_model.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

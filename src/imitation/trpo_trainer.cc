@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 namespace {

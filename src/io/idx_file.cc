@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/image_files.h"
 
 namespace lbb {

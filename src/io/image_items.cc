@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/file_bytes.h"
 #include "io/image_files.h"
 #include "io/images.h"

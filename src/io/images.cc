@@ -7,9 +7,8 @@
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
-#include <unordered_set>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/file_bytes.h"
 #include "io/image_files.h"
 
@@ -85,15 +84,6 @@ ImageSet load_fmnist(const std::string& spec) {
   const std::string base = "fmnist:" + source.split + "#";
   for (uint32_t i = 0; i < set.n; ++i) set.names[i] = base + std::to_string(i);
   return set;
-}
-
-// Stem for output naming if `name` looks like an image file path, else "".
-std::string file_stem(const std::string& name) {
-  if (name.empty() || name.find('#') != std::string::npos ||
-      name.rfind(kFmnistPrefix, 0) == 0) {
-    return "";
-  }
-  return fs::path(name).stem().string();
 }
 
 }  // namespace
@@ -260,42 +250,6 @@ void write_png(const std::string& path, uint32_t c, uint32_t h, uint32_t w,
     throw IoError(path + ": " + e.what());
   }
   write_file_atomic(path, bytes);
-}
-
-std::vector<std::string> png_output_names(const ImageSet& set) {
-  check_image_set(set);
-  std::vector<std::string> names;
-  names.reserve(set.n);
-  std::unordered_set<std::string> seen;
-  for (const std::string& source : set.names) {
-    const std::string stem = file_stem(source);
-    if (stem.empty() || stem == "." || stem == ".." || !seen.insert(stem + ".png").second) break;
-    names.push_back(stem + ".png");
-  }
-  if (names.size() == set.n) return names;
-
-  names.clear();
-  size_t digits = std::to_string(set.n == 0 ? 0 : set.n - 1).size();
-  digits = std::max<size_t>(digits, 5);
-  for (uint32_t i = 0; i < set.n; ++i) {
-    std::string number = std::to_string(i);
-    names.push_back("image_" + std::string(digits - number.size(), '0') + number + ".png");
-  }
-  return names;
-}
-
-std::vector<std::string> write_image_set_pngs(const std::string& dir, const ImageSet& set) {
-  const std::vector<std::string> names = png_output_names(set);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create directory: " + ec.message());
-  std::vector<std::string> paths;
-  paths.reserve(set.n);
-  for (uint32_t i = 0; i < set.n; ++i) {
-    paths.push_back((fs::path(dir) / names[i]).string());
-    write_png(paths.back(), set.c, set.h, set.w, set.image(i));
-  }
-  return paths;
 }
 
 void write_idx(const std::string& path, const ImageSet& set) {

@@ -57,15 +57,6 @@ ImageSet load_image_input(const std::string& input);
 void write_png(const std::string& path, uint32_t c, uint32_t h, uint32_t w,
                const uint8_t* pixels);
 
-// The file names write_image_set_pngs uses: "<stem>.png" of each source name when the
-// sources are distinct files (e.g. "photos/cat.ppm" -> "cat.png") and those names are
-// unique; otherwise "image_00000.png", "image_00001.png", ... (at least 5 digits).
-std::vector<std::string> png_output_names(const ImageSet& set);
-
-// Writes each image as a PNG into `dir` (created if missing), named by png_output_names.
-// Returns the paths written. Each file is written atomically.
-std::vector<std::string> write_image_set_pngs(const std::string& dir, const ImageSet& set);
-
 // Writes an IDX ubyte file: [n,h,w] for c == 1, [n,h,w,3] (HWC) for c == 3; gzipped when
 // `path` ends in ".gz". Atomic.
 void write_idx(const std::string& path, const ImageSet& set);

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/image_files.h"
 
 namespace lbb {

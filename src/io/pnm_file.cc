@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/image_files.h"
 
 namespace lbb {

@@ -1,12 +1,11 @@
 #include "io/tensor_archive.h"
 
-#include <zlib.h>
-
 #include <cstring>
 #include <set>
 #include <stdexcept>
 
-#include "io/errors.h"
+#include "common/crc.h"
+#include "common/errors.h"
 #include "io/file_bytes.h"
 
 namespace lbb {
@@ -91,9 +90,6 @@ class Reader {
   const std::string& name_;
 };
 
-uint32_t payload_crc(const uint8_t* data, size_t size) {
-  return static_cast<uint32_t>(crc32_z(crc32_z(0, Z_NULL, 0), data, size));
-}
 
 // FNV-1a, 64-bit.
 class Fnv1a64 {
@@ -210,7 +206,7 @@ std::vector<uint8_t> serialize_archive(const TensorArchive& archive) {
     for (float f : t.data) w.u32(float_bits(f));
   }
   const uint64_t payload_size = out.size() - kHeaderSize;
-  const uint32_t crc = payload_crc(out.data() + kHeaderSize, payload_size);
+  const uint32_t crc = crc32(out.data() + kHeaderSize, payload_size);
   std::vector<uint8_t> header;
   header.insert(header.end(), kMagic, kMagic + 4);
   Writer h(header);
@@ -242,7 +238,7 @@ TensorArchive parse_archive(const std::vector<uint8_t>& bytes, const std::string
   }
   if (have > payload_size) throw bad("trailing data after tensor archive payload");
   const uint8_t* payload = bytes.data() + kHeaderSize;
-  if (payload_crc(payload, payload_size) != stored_crc) {
+  if (crc32(payload, payload_size) != stored_crc) {
     throw bad("corrupt tensor archive (CRC mismatch)");
   }
 

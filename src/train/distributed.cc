@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 namespace {

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "coding/compression.h"
+#include "common/errors.h"
 #include "flow/model_io.h"
-#include "io/errors.h"
-#include "io/crops.h"
+#include "train/crops.h"
 #include "train/distributed.h"
 #include "train/evaluate.h"
 

@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "imitation/policy_file.h"
 #include "imitation/trpo_trainer.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

@@ -19,7 +19,7 @@
 
 #include "commands.h"
 #include "grid_util.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 namespace {

@@ -37,7 +37,7 @@
 #include "commands.h"
 #include "grid_util.h"
 #include "imitation/env.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 namespace {

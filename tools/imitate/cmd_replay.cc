@@ -13,7 +13,7 @@
 #include "commands.h"
 #include "imitation/mujoco_env.h"
 #include "imitation/trajectory_file.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

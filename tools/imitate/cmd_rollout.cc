@@ -9,7 +9,7 @@
 #include "imitation/mujoco_env.h"
 #include "imitation/policy_file.h"
 #include "imitation/trajectory_file.h"
-#include "io/errors.h"
+#include "common/errors.h"
 #include "io/file_bytes.h"
 
 namespace lbb::imitation {

@@ -16,7 +16,7 @@
 #include "imitation/gail.h"
 #include "imitation/policy_file.h"
 #include "imitation/rollout.h"
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb::imitation {
 

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "imitation/torch_setup.h"
-#include "io/openblas_kernels.h"
+#include "common/openblas_kernels.h"
 
 namespace lbb::imitation {
 

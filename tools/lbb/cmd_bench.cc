@@ -21,14 +21,14 @@
 #include <thread>
 
 #include "coding/compression.h"
-#include "commands.h"
+#include "common/openblas_kernels.h"
 #include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
-#include "model/windowed_gaussian.h"
-#include "io/crops.h"
 #include "io/images.h"
-#include "io/openblas_kernels.h"
+#include "lbb_commands.h"
+#include "model/windowed_gaussian.h"
 #include "model_search.h"
+#include "train/crops.h"
 
 namespace lbb {
 

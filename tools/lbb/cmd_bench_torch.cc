@@ -1,8 +1,8 @@
 // lbb-train's part of `bench`: LibTorch's float32 forward over the same images, for scale
 // (not deterministic across batch sizes, so never used for coding).
-#include "commands.h"
 #include "flow/model_io.h"
 #include "io/images.h"
+#include "lbb_commands.h"
 #include "train/evaluate.h"
 #include "train/threads.h"
 

@@ -7,8 +7,9 @@
 #include <memory>
 
 #include "coding/compression.h"
-#include "commands.h"
-#include "io/errors.h"
+#include "common/errors.h"
+#include "io/container_file.h"
+#include "lbb_commands.h"
 #include "model_search.h"
 #include "progress.h"
 
@@ -120,38 +121,15 @@ void add_compress_command(CLI::App& app) {
       c = compress_items(model, items, opt, &r);
     }
     write_container(out, c);
-    const double d = static_cast<double>(r.dims);
-    const double total_bpd = 8.0 * r.total_bytes / d;
-    const int64_t direct = r.tiles - r.tiles_by_mode[static_cast<int>(TileMode::kFlow)];
-    double mpix = 0;  // megapixels (h·w, all channels together)
-    for (const ImageItem& item : items) mpix += 1e-6 * item.count * item.h * item.w;
     if (args->json) {
-      const double fd = static_cast<double>(r.flow_dims);
-      std::printf(
-          "{\"images\": %lld, \"entries\": %lld, \"dims\": %lld, \"tiles\": %lld, \"flow_tiles\": %lld, "
-          "\"direct_tiles\": %lld, \"context_tiles\": %lld, \"adaptive_tiles\": %lld, \"raw_tiles\": %lld, "
-          "\"constant_tiles\": %lld, \"predictive_tiles\": %lld, \"edge_tiles\": %lld, \"edge_bpd\": %.6f, \"padding_bits\": 0, "
-          "\"theoretical_bpd\": %.6f, \"net_bpd\": %.6f, \"aux_bits\": %llu, \"total_bytes\": %llu, "
-          "\"total_bpd\": %.6f, \"seconds\": %.3f, \"seconds_per_megapixel\": %.4f, \"flow_theoretical_bpd\": %.6f, "
-          "\"flow_net_bpd\": %.6f, \"flow_trials\": %lld, \"flow_trials_borrowed\": %lld, \"flow_trials_skipped\": %lld, "
-          "\"streams\": %zu, \"precision_bits\": %d, \"sigma\": %.9g, \"model\": \"%s\"}\n",
-          static_cast<long long>(r.images), static_cast<long long>(r.entries), static_cast<long long>(r.dims),
-          static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]), static_cast<long long>(direct),
-          static_cast<long long>(r.tiles_by_mode[1]), static_cast<long long>(r.tiles_by_mode[2]),
-          static_cast<long long>(r.tiles_by_mode[3]), static_cast<long long>(r.tiles_by_mode[4]),
-          static_cast<long long>(r.tiles_by_mode[5]), static_cast<long long>(r.edge_tiles), r.edge_dims > 0 ? r.edge_bits / r.edge_dims : 0.0,
-          r.theoretical_bits / d, r.net_bits / d, static_cast<unsigned long long>(r.aux_bits),
-          static_cast<unsigned long long>(r.total_bytes), total_bpd, r.seconds, r.seconds / std::max(mpix, 1e-9),
-          fd > 0 ? r.flow_theoretical_bits / fd : 0.0, fd > 0 ? r.flow_net_bits / fd : 0.0,
-          static_cast<long long>(r.flow_trials), static_cast<long long>(r.flow_trials_borrowed),
-          static_cast<long long>(r.flow_trials_skipped), c.streams.size(),
-          args->precision, args->sigma, model.path.c_str());
+      std::printf("%s\n", r.json().c_str());
     } else {
       std::printf("%s: %lld images, %llu bytes, %.4f bits/dim; %lld tiles (%lld flow, %lld direct), %.1f s "
                   "(%.2f s/megapixel)\n",
                   out.c_str(), static_cast<long long>(r.images), static_cast<unsigned long long>(r.total_bytes),
-                  total_bpd, static_cast<long long>(r.tiles), static_cast<long long>(r.tiles_by_mode[0]),
-                  static_cast<long long>(direct), r.seconds, r.seconds / std::max(mpix, 1e-9));
+                  8.0 * r.total_bytes / static_cast<double>(r.dims), static_cast<long long>(r.tiles),
+                  static_cast<long long>(r.flow_tiles()), static_cast<long long>(r.direct_tiles()), r.seconds,
+                  r.seconds / std::max(r.megapixels, 1e-9));
     }
   });
 }

@@ -4,9 +4,10 @@
 #include <memory>
 
 #include "coding/compression.h"
-#include "commands.h"
-#include "io/errors.h"
+#include "common/errors.h"
+#include "io/container_file.h"
 #include "io/output_set.h"
+#include "lbb_commands.h"
 #include "model_search.h"
 #include "progress.h"
 

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "commands.h"
 #include "coding/compression.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"
+#include "lbb_commands.h"
 
 namespace lbb {
 

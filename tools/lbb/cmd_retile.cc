@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "commands.h"
+#include "common/errors.h"
 #include "det/flow_config.h"
-#include "io/errors.h"
 #include "io/tensor_archive.h"
+#include "lbb_commands.h"
 
 namespace lbb {
 

@@ -3,11 +3,11 @@
 #include <cstring>
 #include <memory>
 
-#include "commands.h"
-#include "model_search.h"
-#include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
+#include "lbb_commands.h"
+#include "model_search.h"
+#include "train/threads.h"
 
 namespace lbb {
 

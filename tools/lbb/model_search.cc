@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 

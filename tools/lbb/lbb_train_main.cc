@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "commands.h"
-#include "io/openblas_kernels.h"
+#include "common/openblas_kernels.h"
+#include "lbb_commands.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {

@@ -1,4 +1,4 @@
-// Error types of the io library.
+// Error types of every room (src/common: torch-free, header-only).
 //
 // InputError: something the user handed us is unusable (missing file, corrupt or
 //   unsupported image, bad model file). The message is one line, "<name>: <problem>".

@@ -1,8 +1,8 @@
-#include "io/crops.h"
+#include "train/crops.h"
 
 #include <algorithm>
 
-#include "io/errors.h"
+#include "common/errors.h"
 
 namespace lbb {
 

@@ -3,13 +3,13 @@
 #include <memory>
 #include <unistd.h>
 
-#include "commands.h"
-#include "model_search.h"
-#include "train/threads.h"
 #include "flow/model_io.h"
 #include "io/images.h"
-#include "io/crops.h"
+#include "lbb_commands.h"
+#include "model_search.h"
+#include "train/crops.h"
 #include "train/evaluate.h"
+#include "train/threads.h"
 
 namespace lbb {
 

@@ -1,4 +1,4 @@
-#include "io/openblas_kernels.h"
+#include "common/openblas_kernels.h"
 
 #include <dlfcn.h>
 #include <unistd.h>

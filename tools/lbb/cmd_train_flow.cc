@@ -4,12 +4,12 @@
 #include <memory>
 #include <random>
 
-#include "commands.h"
-#include "model_search.h"
-#include "train/threads.h"
 #include "flow/flow_model.h"
 #include "io/images.h"
-#include "io/crops.h"
+#include "lbb_commands.h"
+#include "model_search.h"
+#include "train/crops.h"
+#include "train/threads.h"
 #include "train/trainer.h"
 
 namespace lbb {
