@@ -225,6 +225,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed * 31 + adam.step);
 
   double running = 0, weight = 0;
+  double allreduce_seconds = 0;  // this run's time in the gradient all-reduce (data-parallel)
   int64_t images_seen = 0;
   double last_log = 0, last_ckpt = 0;
   const int64_t first_step = adam.step;
@@ -271,7 +272,11 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
                              " (resume with --resume, perhaps with a lower --lr)");
     for (auto& p : params) p.mutable_grad() = Tensor();
     bpd.backward();
-    if (dp) dp->average_gradients(params);
+    if (dp) {
+      const auto t0 = Clock::now();
+      dp->average_gradients(params);
+      allreduce_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    }
     const double norm = clip_gradients(params, config.grad_clip);
     if (!std::isfinite(norm))
       throw TrainingDiverged("training diverged at step " + std::to_string(adam.step + 1) +
@@ -332,6 +337,9 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
     std::fprintf(stderr, "%sdone: %lld steps, %s trained in all, training bpd %.4f", tty ? "\n" : "",
                  static_cast<long long>(adam.step), hms(total).c_str(), result.last_bpd);
     if (opt.eval_set) std::fprintf(stderr, ", eval bpd %.4f (EMA)", result.eval_bpd);
+    if (dp)
+      std::fprintf(stderr, "\n%d ranks: %.1f images/s in all, the gradient all-reduce %.1f %% of the time",
+                   dp->world_size(), images_seen / elapsed(), 100.0 * allreduce_seconds / elapsed());
     std::fprintf(stderr, "\nwrote %s and %s\n", opt.out.c_str(), ckpt_path.c_str());
   }
   return result;
