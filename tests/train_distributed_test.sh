@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel `lbb train` over c10d/Gloo on loopback (src/train/distributed.h):
-#  1. 2 ranks x 40 steps end with the model of 1 process x 40 steps on the same global batches
-#     (eval bits/dim equal to 1e-5: the same arithmetic but the all-reduce's sum order);
+#  1. 2 ranks x 40 steps end with bit-identical parameters on both ranks (fingerprints) and
+#     with the model of 1 process x 40 steps on the same global batches (eval bits/dim equal
+#     to 1e-5: the same arithmetic but the all-reduce's sum order);
 #  2. 20 steps on 2 ranks resumed to 40 in 1 process: the model of 20 steps in 1 process
 #     resumed to 40 (a resumed run draws its batches from a generator seeded by the step);
 #  3. a rank killed mid-run makes the other exit non-zero within the timeout, with one line
@@ -21,7 +22,10 @@ bpd() { "$lbb" eval --model "$1" --data fmnist:test:50 --json --threads 1 | grep
 close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-5) }'; }
 
 "$lbb" "${train[@]}" --steps 40 --out "$tmp/one.lbbm" 2>/dev/null
-MASTER_PORT=$port "$root/scripts/train_local.sh" 2 "$lbb" "${train[@]}" --steps 40 --out "$tmp/two.lbbm" 2>/dev/null
+MASTER_PORT=$port "$root/scripts/train_local.sh" 2 "$lbb" "${train[@]}" --steps 40 --out "$tmp/two.lbbm" 2>"$tmp/rank0.log"
+f0=$(grep -o 'rank 0: parameters fingerprint [0-9a-f]*' "$tmp/rank0.log" | awk '{print $5}')
+f1=$(grep -o 'rank 1: parameters fingerprint [0-9a-f]*' "$tmp/two.lbbm.rank1.log" | awk '{print $5}')
+[[ -n "$f0" && "$f0" == "$f1" ]] || { echo "FAIL: the ranks' parameters differ ($f0 / $f1)"; exit 1; }
 one=$(bpd "$tmp/one.lbbm")
 two=$(bpd "$tmp/two.lbbm")
 close "$one" "$two" || { echo "FAIL: 1 process $one bits/dim, 2 ranks $two"; exit 1; }

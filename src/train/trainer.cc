@@ -331,6 +331,16 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   }
   const double total = prior_seconds + elapsed();
   if (writer) save_all(total);
+  if (dp && !opt.quiet) {
+    // A fingerprint of the live weights, the same on every rank (tests compare the ranks').
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (const auto& p : params) {
+      const Tensor c = p.detach().contiguous();
+      const auto* b = static_cast<const unsigned char*>(c.data_ptr());
+      for (size_t i = 0; i < static_cast<size_t>(c.numel()) * c.element_size(); ++i) h = (h ^ b[i]) * 1099511628211ull;
+    }
+    std::fprintf(stderr, "rank %d: parameters fingerprint %016llx\n", dp->rank(), static_cast<unsigned long long>(h));
+  }
   result.steps = adam.step;
   result.train_seconds = total;
   if (writer && !opt.quiet) {
