@@ -64,6 +64,7 @@ class TrpoTrainer {
   std::shared_ptr<Policy> policy_ptr() { return policy_; }
   ValueFunction& value() { return *value_; }
   int64_t iteration() const { return iteration_; }
+  int64_t env_steps() const { return env_steps_; }
 
   // The whole state between iterations (networks, normalizer, generators, counters), so that a
   // run restored from it continues bit for bit as if never stopped. Needs episode_batch_steps.

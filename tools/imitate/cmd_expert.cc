@@ -108,7 +108,11 @@ void add_expert_command(CLI::App& app) {
     }
     const MeanStd s = mean_std(eval_stoch), d = mean_std(eval_det);
     std::ostringstream info;
-    if (last.iteration == 0) last.iteration = trainer.iteration();  // resumed after its last iteration
+    if (last.iteration == 0) {  // resumed after its last iteration: report the checkpoint's
+      last.iteration = trainer.iteration();
+      last.env_steps = trainer.env_steps();
+      if (!returns.empty()) last.mean_return = returns.back();
+    }
     info << "imitate expert --env " << opt.env << " --seed " << args->seed << " --iterations " << last.iteration
          << " --envs " << args->envs
          << (args->batch_steps > 0 ? " --batch-steps " + std::to_string(args->batch_steps)
