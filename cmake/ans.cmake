@@ -8,9 +8,6 @@ target_link_libraries(lbb_ans PUBLIC lbb_common)
 # too, so that the kernel keeps its guarantees even if it is built outside the top-level flags.
 target_compile_options(lbb_ans PRIVATE -ffp-contract=off -fno-fast-math)
 
-if(LBB_BUILD_FUZZ)
-  lbb_add_fuzzer(fuzz_message fuzz/fuzz_message.cc lbb_ans)
-endif()
 
 if(LBB_BUILD_TESTS)
   lbb_add_test(ans_message_test SOURCES tests/ans_message_test.cc LIBS lbb_ans)

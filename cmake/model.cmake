@@ -30,3 +30,8 @@ if(LBB_BUILD_BENCH)
   add_executable(bench_direct_coders bench/bench_direct_coders.cc)
   target_link_libraries(bench_direct_coders PRIVATE lbb_model lbb_io)
 endif()
+
+if(LBB_BUILD_FUZZ)
+  # The message driven through the entropy models' push / pop (fuzz/fuzz_message.cc).
+  lbb_add_fuzzer(fuzz_message fuzz/fuzz_message.cc lbb_model lbb_ans)
+endif()
