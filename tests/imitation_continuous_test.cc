@@ -117,6 +117,14 @@ TEST(EpisodeSamplerTest, WholeEpisodesOfAtLeastTheBudget) {
       ++at;
     }
   }
+  // Episodes of one length (Reacher's 50 steps): 4 environments and a budget of 200 steps give
+  // exactly 4 episodes, one each, as their last round reaches the budget together.
+  auto reacher_pi = make_policy(make_env("reacher")->spec(), rng);
+  EpisodeSampler reacher("reacher", 4, 6);
+  const Rollout rr = reacher.sample(*reacher_pi, 200);
+  EXPECT_EQ(rr.T, 200);
+  EXPECT_EQ(rr.episode_lengths.size(), 4u);
+  EXPECT_EQ(reacher.sample(*reacher_pi, 201).T, 400);  // 200 < 201: every environment goes on
   // Restoring the generators replays the same episodes.
   EpisodeSampler a("hopper", 4, 5), b("hopper", 4, 99);
   a.sample(*pi, 200);

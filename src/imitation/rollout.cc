@@ -88,6 +88,7 @@ Rollout EpisodeSampler::sample(Policy& policy, int64_t min_steps, bool determini
     for (int64_t b = 0; b < B; ++b) std::copy(current[active[b]].begin(), current[active[b]].end(), obs.data_ptr<double>() + b * d);
     const std::vector<Action> acts = policy.to_env_actions(policy.act(obs, rng_, deterministic));
     std::vector<int64_t> still;
+    steps += B;  // this round's steps, counted before any environment decides to go on
     for (int64_t b = 0; b < B; ++b) {
       const int64_t i = active[b];
       const StepResult r = envs_[i]->step(acts[b]);
@@ -99,7 +100,6 @@ Rollout EpisodeSampler::sample(Policy& policy, int64_t min_steps, bool determini
         e.actions.push_back(static_cast<double>(acts[b].index));
       else
         e.actions.insert(e.actions.end(), acts[b].values.begin(), acts[b].values.end());
-      ++steps;
       if (!r.done()) {
         current[i] = r.obs;
         still.push_back(i);
@@ -108,7 +108,8 @@ Rollout EpisodeSampler::sample(Policy& policy, int64_t min_steps, bool determini
       e.terminated = r.terminated;
       ended.push_back(std::move(e));
       e = Episode();
-      // A new episode only while the call has not collected min_steps (running ones included).
+      // A new episode only while the call has collected fewer than min_steps (all steps taken so
+      // far, this round's included; an episode under way runs to its end).
       if (steps < min_steps) {
         current[i] = envs_[i]->reset();
         still.push_back(i);

@@ -44,8 +44,9 @@ class Sampler {
 
 // Sampling whole episodes, as the author's pipeline did for the MuJoCo tasks: N environments in
 // lockstep, each starting a new episode (from its own generator) while the steps collected in
-// this call are fewer than min_steps, so a call yields whole episodes of >= min_steps steps in
-// all. The Rollout is laid out as one environment (N = 1, T = total steps): the episodes one
+// this call (every environment's, the current round's included) are fewer than min_steps, so a
+// call yields whole episodes of >= min_steps steps in all: 50 environments and 1000-step
+// episodes give exactly 50 episodes. The Rollout is laid out as one environment (N = 1, T = total steps): the episodes one
 // after another, in the order they ended (ties by environment index), each closed by its
 // terminated or truncated flag. Between calls the environments hold no episode, so the
 // sampler's whole state is its generators (state() / set_state(): resuming a run).
