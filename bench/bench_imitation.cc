@@ -160,8 +160,7 @@ void BM_MujocoGailIteration(benchmark::State& state) {
   opt.rl.env = task;
   opt.rl.seed = 1;
   opt.rl.num_envs = 50;
-  opt.rl.episode_batch_steps = 50000;
-  opt.rl.trpo.fisher_stride = opt.rl.value_fit.stride = 5;
+  set_episode_batches(opt.rl, 50000);
   opt.discriminator_entropy = 0.001;
   GailTrainer gail(demos, opt);
   GailIterationStats st;

@@ -101,7 +101,9 @@ TEST(MujocoTasks, ResetNoiseBoundsAndDeterminism) {
       }
     }
     // Hopper / Walker start at their joint references: rootz 1.25.
-    if (b.name == "hopper" || b.name == "walker2d") EXPECT_DOUBLE_EQ(m->qpos0[1], 1.25);
+    if (b.name == "hopper" || b.name == "walker2d") {
+      EXPECT_DOUBLE_EQ(m->qpos0[1], 1.25);
+    }
   }
   // Reacher: arm U(+-0.1), goal U(+-0.2)^2, target at rest.
   auto reacher = make("reacher");

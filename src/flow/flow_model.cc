@@ -153,33 +153,23 @@ NllTerms FlowModelImpl::nll_terms_rows(const Tensor& x, at::Generator& gen, cons
   auto opts = torch::TensorOptions().dtype(flow->layers.empty() ? torch::kFloat32
                                                                 : parameters().front().scalar_type());
   Tensor xb = to_base(x).to(opts);
+  // The noise of the whole batch (DequantizerImpl::sample's draw), then our rows.
+  Tensor noise = dequantizer ? torch::randn(xb.sizes(), gen, opts) : torch::rand(xb.sizes(), gen, opts);
+  if (rows.defined()) {
+    noise = noise.index_select(0, rows);
+    xb = xb.index_select(0, rows);
+  }
   Tensor u, log_q;
   if (dequantizer) {
-    // DequantizerImpl::sample's draw for the whole batch, then our rows.
-    const Tensor eps = torch::randn(xb.sizes(), gen, opts).index_select(0, rows);
-    xb = xb.index_select(0, rows);
-    std::tie(u, log_q) = dequantizer->transform(xb / 255.0 - 0.5, eps);
+    std::tie(u, log_q) = dequantizer->transform(xb / 255.0 - 0.5, noise);
   } else {
-    u = torch::rand(xb.sizes(), gen, opts).index_select(0, rows);
-    xb = xb.index_select(0, rows);
+    u = noise;
     log_q = torch::zeros({xb.size(0)}, opts);
   }
   return nll_terms_given_u(xb, u, log_q);
 }
 
-NllTerms FlowModelImpl::nll_terms(const Tensor& x, at::Generator& gen) {
-  auto opts = torch::TensorOptions().dtype(flow->layers.empty() ? torch::kFloat32
-                                                                : parameters().front().scalar_type());
-  Tensor xb = to_base(x).to(opts);
-  Tensor u, log_q;
-  if (dequantizer) {
-    std::tie(u, log_q) = dequantizer->sample(xb / 255.0 - 0.5, gen);
-  } else {
-    u = torch::rand(xb.sizes(), gen, opts);
-    log_q = torch::zeros({xb.size(0)}, opts);
-  }
-  return nll_terms_given_u(xb, u, log_q);
-}
+NllTerms FlowModelImpl::nll_terms(const Tensor& x, at::Generator& gen) { return nll_terms_rows(x, gen, Tensor()); }
 
 Tensor FlowModelImpl::sample(int64_t n, double temperature, at::Generator& gen) {
   torch::NoGradGuard no_grad;

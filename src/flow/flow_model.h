@@ -48,7 +48,8 @@ class FlowModelImpl : public torch::nn::Module {
   // x: uint8 images [N, C, H, W]. One sample of u per image from `gen`.
   NllTerms nll_terms(const Tensor& x, at::Generator& gen);
   // The terms of rows `rows` of the batch x, with the very noise nll_terms(x, gen) draws for
-  // the whole batch: data-parallel ranks each take their rows of one global batch.
+  // the whole batch: data-parallel ranks each take their rows of one global batch (undefined
+  // rows: all of them).
   NllTerms nll_terms_rows(const Tensor& x, at::Generator& gen, const Tensor& rows);
   // The same bound with u given (in the base-squeezed layout, u ∈ (0,1)).
   NllTerms nll_terms_given_u(const Tensor& x_squeezed, const Tensor& u, const Tensor& log_q);

@@ -18,4 +18,18 @@ void save_archive_atomic(torch::serialize::OutputArchive& ar, const std::string&
   }
 }
 
+void save_parameters(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
+  for (const auto& p : module.named_parameters()) ar.write(prefix + p.key(), p.value().detach(), /*is_buffer=*/true);
+}
+
+void load_parameters(torch::serialize::InputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.named_parameters()) {
+    torch::Tensor t;
+    if (!ar.try_read(prefix + p.key(), t, /*is_buffer=*/true) || !t.sizes().equals(p.value().sizes()))
+      throw InputError("checkpoint: missing or misshapen " + prefix + p.key());
+    p.value().copy_(t);
+  }
+}
+
 }  // namespace lbb::imitation

@@ -1,6 +1,6 @@
 #include "imitation/discriminator.h"
 
-#include "imitation/trpo_trainer.h"
+#include "imitation/archive_file.h"
 
 namespace lbb::imitation {
 

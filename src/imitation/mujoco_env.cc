@@ -1,7 +1,6 @@
 #include "imitation/mujoco_env.h"
 
 #include <cmath>
-#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 
@@ -54,10 +53,10 @@ void MujocoEnv::do_simulation(const std::vector<double>& action) {
   if (contact_forces_) mj_rnePostConstraint(m_, d_);
 }
 
-const double* MujocoEnv::subtree_com(const char* body) const {
-  const int id = mj_name2id(m_, mjOBJ_BODY, body);
-  if (id < 0) throw std::logic_error(spec().name + ": no body " + body);
-  return d_->subtree_com + 3 * id;
+int MujocoEnv::body_id(const char* name) const {
+  const int id = mj_name2id(m_, mjOBJ_BODY, name);
+  if (id < 0) throw std::logic_error(spec().name + ": no body " + name);
+  return id;
 }
 
 bool MujocoEnv::state_finite() const {

@@ -49,8 +49,10 @@ class MujocoEnv : public Env {
   // ctrl = action, then frame_skip steps; mj_rnePostConstraint after the last (contract 2).
   void do_simulation(const std::vector<double>& action);
   virtual std::vector<double> observation() const = 0;
+  // The id of the body `name` (std::logic_error if the model has none); resolve once.
+  int body_id(const char* name) const;
   // The body's subtree centre of mass (Gym's get_body_com of that era).
-  const double* subtree_com(const char* body) const;
+  const double* subtree_com(int body) const { return d_->subtree_com + 3 * body; }
   bool state_finite() const;
 
   const mjModel* m_;
@@ -63,5 +65,7 @@ class MujocoEnv : public Env {
 
 // Makes the MuJoCo task `name` (the table above), or returns nullptr for another name.
 std::unique_ptr<Env> make_mujoco_env(const std::string& name);
+// Whether `name` is one of the table's tasks.
+bool is_mujoco_task(const std::string& name);
 
 }  // namespace lbb::imitation

@@ -128,16 +128,16 @@ class HalfCheetah : public Task {
 
 class Ant : public Task {
  public:
-  Ant() : Task(continuous_spec("ant", 111, 8, 1000), "ant", 5, true, {0.1, 0.1, true}) {}
+  Ant() : Task(continuous_spec("ant", 111, 8, 1000), "ant", 5, true, {0.1, 0.1, true}), torso_(body_id("torso")) {}
 
  protected:
   StepResult step_dynamics(const Action& action) override {
-    const double before = subtree_com("torso")[0];
+    const double before = subtree_com(torso_)[0];
     do_simulation(action.values);
     double contact = 0;
     for (int i = 0; i < 6 * m_->nbody; ++i) contact += std::pow(std::clamp(d_->cfrc_ext[i], -1.0, 1.0), 2);
     StepResult r;
-    r.reward = (subtree_com("torso")[0] - before) / dt() - 0.5 * sum_squares(action.values) - 0.5 * 1e-3 * contact + 1.0;
+    r.reward = (subtree_com(torso_)[0] - before) / dt() - 0.5 * sum_squares(action.values) - 0.5 * 1e-3 * contact + 1.0;
     r.terminated = !(state_finite() && d_->qpos[2] >= 0.2 && d_->qpos[2] <= 1.0);
     r.obs = observation();
     return r;
@@ -149,6 +149,9 @@ class Ant : public Task {
     append_clipped(o, d_->cfrc_ext, d_->cfrc_ext + 6 * m_->nbody, 1.0);
     return o;
   }
+
+ private:
+  int torso_;
 };
 
 class Humanoid : public Task {
@@ -192,7 +195,10 @@ class Humanoid : public Task {
 
 class Reacher : public Task {
  public:
-  Reacher() : Task(continuous_spec("reacher", 11, 2, 50), "reacher", 2, false, {0.1, 0.005}) {}
+  Reacher()
+      : Task(continuous_spec("reacher", 11, 2, 50), "reacher", 2, false, {0.1, 0.005}),
+        fingertip_(body_id("fingertip")),
+        target_(body_id("target")) {}
 
  protected:
   // Gym draws the goal in U(-0.2, 0.2)^2 until its norm is below 2 (always at once in that
@@ -211,29 +217,46 @@ class Reacher : public Task {
     return r;
   }
   double fingertip_distance() const {
-    const double *f = subtree_com("fingertip"), *t = subtree_com("target");
+    const double *f = subtree_com(fingertip_), *t = subtree_com(target_);
     return std::sqrt((f[0] - t[0]) * (f[0] - t[0]) + (f[1] - t[1]) * (f[1] - t[1]) + (f[2] - t[2]) * (f[2] - t[2]));
   }
   std::vector<double> observation() const override {
     std::vector<double> o{std::cos(d_->qpos[0]), std::cos(d_->qpos[1]), std::sin(d_->qpos[0]), std::sin(d_->qpos[1])};
     append(o, d_->qpos + 2, d_->qpos + m_->nq);
     append(o, d_->qvel, d_->qvel + 2);
-    const double *f = subtree_com("fingertip"), *t = subtree_com("target");
+    const double *f = subtree_com(fingertip_), *t = subtree_com(target_);
     for (int k = 0; k < 3; ++k) o.push_back(f[k] - t[k]);
     return o;
   }
+
+ private:
+  int fingertip_, target_;
 };
 
 }  // namespace
 
+namespace {
+template <class T>
+std::unique_ptr<Env> make() {
+  return std::make_unique<T>();
+}
+const struct {
+  const char* name;
+  std::unique_ptr<Env> (*make)();
+} kTasks[] = {{"hopper", make<Hopper>},   {"walker2d", make<Walker2d>}, {"halfcheetah", make<HalfCheetah>},
+              {"ant", make<Ant>},         {"humanoid", make<Humanoid>}, {"reacher", make<Reacher>}};
+}  // namespace
+
 std::unique_ptr<Env> make_mujoco_env(const std::string& name) {
-  if (name == "hopper") return std::make_unique<Hopper>();
-  if (name == "walker2d") return std::make_unique<Walker2d>();
-  if (name == "halfcheetah") return std::make_unique<HalfCheetah>();
-  if (name == "ant") return std::make_unique<Ant>();
-  if (name == "humanoid") return std::make_unique<Humanoid>();
-  if (name == "reacher") return std::make_unique<Reacher>();
+  for (const auto& t : kTasks)
+    if (name == t.name) return t.make();
   return nullptr;
+}
+
+bool is_mujoco_task(const std::string& name) {
+  for (const auto& t : kTasks)
+    if (name == t.name) return true;
+  return false;
 }
 
 }  // namespace lbb::imitation

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/errors.h"
+#include "imitation/archive_file.h"
 
 namespace lbb::imitation {
 
@@ -22,20 +23,6 @@ TrpoTrainer::TrpoTrainer(const TrpoTrainerOptions& options)
 Rollout TrpoTrainer::sample() {
   return episodes_ ? episodes_->sample(*policy_, options_.episode_batch_steps)
                    : sampler_->sample(*policy_, options_.steps_per_env);
-}
-
-void save_parameters(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
-  for (const auto& p : module.named_parameters()) ar.write(prefix + p.key(), p.value().detach(), /*is_buffer=*/true);
-}
-
-void load_parameters(torch::serialize::InputArchive& ar, const std::string& prefix, torch::nn::Module& module) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : module.named_parameters()) {
-    torch::Tensor t;
-    if (!ar.try_read(prefix + p.key(), t, /*is_buffer=*/true) || !t.sizes().equals(p.value().sizes()))
-      throw InputError("checkpoint: missing or misshapen " + prefix + p.key());
-    p.value().copy_(t);
-  }
 }
 
 void TrpoTrainer::save_state(torch::serialize::OutputArchive& ar) {

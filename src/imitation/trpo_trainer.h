@@ -41,6 +41,13 @@ struct TrpoTrainerOptions {
   ValueFitOptions value_fit;
 };
 
+// Episode batches of `steps` (> 0; the author's MuJoCo batches: 50,000) with the Fisher
+// products and the value fit on every 5th state of them; steps == 0 keeps fixed-length batches.
+inline void set_episode_batches(TrpoTrainerOptions& options, int64_t steps) {
+  options.episode_batch_steps = steps;
+  if (steps > 0) options.trpo.fisher_stride = options.value_fit.stride = 5;
+}
+
 struct IterationStats {
   int64_t iteration = 0;       // 1-based
   int64_t env_steps = 0;       // total so far
@@ -81,9 +88,5 @@ class TrpoTrainer {
   std::unique_ptr<EpisodeSampler> episodes_;      // episode_batch_steps > 0
   int64_t iteration_ = 0, env_steps_ = 0;
 };
-
-// Writes / reads a module's parameters under `prefix` (exact float64 values).
-void save_parameters(torch::serialize::OutputArchive& ar, const std::string& prefix, torch::nn::Module& module);
-void load_parameters(torch::serialize::InputArchive& ar, const std::string& prefix, torch::nn::Module& module);
 
 }  // namespace lbb::imitation

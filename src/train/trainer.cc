@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "coding/compression.h"
+#include "common/crc.h"
 #include "common/errors.h"
 #include "flow/model_io.h"
 #include "train/crops.h"
@@ -159,10 +160,14 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
       std::fprintf(stderr, "resumed from %s at step %lld (%s trained)\n", ckpt_path.c_str(),
                    static_cast<long long>(adam.step), hms(prior_seconds).c_str());
   }
-  if (dp && opt.resume) {
-    // Rank 0's checkpoint, whatever world size wrote it, on every rank.
+  auto model_state = [&]() {  // what rank 0 broadcasts to make the ranks' models equal
     std::vector<Tensor> state = model->parameters();
     for (const auto& b : model->buffers()) state.push_back(b);
+    return state;
+  };
+  if (dp && opt.resume) {
+    // Rank 0's checkpoint, whatever world size wrote it, on every rank.
+    std::vector<Tensor> state = model_state();
     state.insert(state.end(), ema.begin(), ema.end());
     state.insert(state.end(), adam.m.begin(), adam.m.end());
     state.insert(state.end(), adam.v.begin(), adam.v.end());
@@ -257,8 +262,7 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
         at::Generator init_gen = gen.clone();
         model->nll_terms(x, init_gen);
       }
-      std::vector<Tensor> state = model->parameters();
-      for (const auto& b : model->buffers()) state.push_back(b);
+      std::vector<Tensor> state = model_state();
       dp->broadcast(state);
       dp_synced = true;
     }
@@ -333,13 +337,12 @@ TrainResult train(const FlowConfig& config, const ImageSet& data, const TrainOpt
   if (writer) save_all(total);
   if (dp && !opt.quiet) {
     // A fingerprint of the live weights, the same on every rank (tests compare the ranks').
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    uint32_t crc = 0;
     for (const auto& p : params) {
       const Tensor c = p.detach().contiguous();
-      const auto* b = static_cast<const unsigned char*>(c.data_ptr());
-      for (size_t i = 0; i < static_cast<size_t>(c.numel()) * c.element_size(); ++i) h = (h ^ b[i]) * 1099511628211ull;
+      crc = crc32(static_cast<const uint8_t*>(c.data_ptr()), static_cast<size_t>(c.numel()) * c.element_size(), crc);
     }
-    std::fprintf(stderr, "rank %d: parameters fingerprint %016llx\n", dp->rank(), static_cast<unsigned long long>(h));
+    std::fprintf(stderr, "rank %d: parameters fingerprint %08x\n", dp->rank(), crc);
   }
   result.steps = adam.step;
   result.train_seconds = total;

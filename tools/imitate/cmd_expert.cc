@@ -58,9 +58,8 @@ void add_expert_command(CLI::App& app) {
     opt.seed = args->seed;
     opt.num_envs = args->envs;
     opt.steps_per_env = args->steps / args->envs;
-    opt.episode_batch_steps = args->batch_steps;
+    set_episode_batches(opt, args->batch_steps);
     opt.trpo.max_kl = args->max_kl;
-    if (args->batch_steps > 0) opt.trpo.fisher_stride = opt.value_fit.stride = 5;
     const auto start = std::chrono::steady_clock::now();
     TrpoTrainer trainer(opt);
     IterationStats last;

@@ -14,6 +14,7 @@
 #include "imitation/apprenticeship.h"
 #include "imitation/behavioral_cloning.h"
 #include "imitation/gail.h"
+#include "imitation/mujoco_env.h"
 #include "imitation/policy_file.h"
 #include "imitation/rollout.h"
 #include "common/errors.h"
@@ -83,9 +84,7 @@ void add_train_command(CLI::App& app) {
     if (args->algo == "bc") {
       BcOptions opt;
       opt.seed = args->seed;
-      const bool mujoco = demos.env != "cartpole" && demos.env != "cartpole-v1" && demos.env != "acrobot" &&
-                          demos.env != "mountaincar";
-      if (args->bc_steps > 0 || mujoco) {
+      if (args->bc_steps > 0 || is_mujoco_task(demos.env)) {
         // The author's MuJoCo BC: a fixed number of steps, the best validation snapshot kept.
         opt.max_steps = args->bc_steps > 0 ? args->bc_steps : 20001;
         opt.patience = 0;
@@ -105,8 +104,7 @@ void add_train_command(CLI::App& app) {
       rl.seed = args->seed;
       rl.num_envs = args->envs;
       rl.steps_per_env = args->steps / args->envs;
-      rl.episode_batch_steps = args->batch_steps;
-      if (args->batch_steps > 0) rl.trpo.fisher_stride = rl.value_fit.stride = 5;
+      set_episode_batches(rl, args->batch_steps);
       rl.trpo.entropy_coef = args->entropy;
       if (args->batch_steps > 0) info << " --batch-steps " << args->batch_steps << " --envs " << args->envs;
       if (args->entropy != 0) info << " --entropy " << args->entropy;
