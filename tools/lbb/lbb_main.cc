@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "common/errors.h"
 #include "lbb_commands.h"
 
 namespace {
@@ -55,8 +57,11 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lbb: error: out of memory\n");
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lbb: error: %s\n", e.what());
+    std::fprintf(stderr, "lbb: error: %s\n", lbb::printable(e.what(), 2000).c_str());
     return 1;
   }
   return 0;

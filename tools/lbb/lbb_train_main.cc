@@ -2,8 +2,10 @@
 // runs it), and `lbb-train bench`: lbb's coder benchmark with LibTorch's forward pass beside it.
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include "common/openblas_kernels.h"
+#include "common/errors.h"
 #include "lbb_commands.h"
 #include "train/trainer.h"
 
@@ -24,8 +26,11 @@ int main(int argc, char** argv) {
   } catch (const lbb::TrainingDiverged& e) {
     std::fprintf(stderr, "\nlbb: error: %s\n", e.what());
     return 3;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lbb: error: out of memory\n");
+    return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lbb: error: %s\n", e.what());
+    std::fprintf(stderr, "lbb: error: %s\n", lbb::printable(e.what(), 2000).c_str());
     return 1;
   }
   return 0;
