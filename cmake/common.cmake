@@ -1,8 +1,9 @@
-# What every room uses, torch-free: src/common -> lbb_common (error types, varints, CRCs, the
-# choice of OpenBLAS's kernels at process start-up).  Everything else links it, so the fuzz
+# What every room uses, torch-free: src/common -> lbb_common (error types, varints, CRCs, lazily
+# backed buffers, the choice of OpenBLAS's kernels at process start-up).  Everything else links it, so the fuzz
 # build's instrumentation is set here and passed on.
 add_library(lbb_common STATIC
   src/common/crc.cc
+  src/common/lazy_bytes.cc
   src/common/openblas_kernels.cc
   src/common/varint.cc
 )

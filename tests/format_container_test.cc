@@ -366,20 +366,21 @@ TEST(FormatContainer, Names) {
 
 TEST(FormatContainer, RoundTripExtremes) {
   Container c;
-  // 2^20 × 2^14 grey (2^34 subpixels, the bound) needs 2^18 stream bytes for the size bound.
-  c.images = {entry("big", 0, 1, kMaxImageSide, 1u << 14, 1, kMaxImageSide, 1u << 14, 1)};
+  // 2^20 × 2^14 grey (2^34 subpixels, the bound) in 2^18 tiles of 256×256 needs 2^21 stream
+  // bytes for the size bound.
+  c.images = {entry("big", 0, 1, kMaxImageSide, 1u << 14, 1, kMaxTileSide, kMaxTileSide, 1)};
   c.header.precision_bits = 0;
   c.header.sigma = std::numeric_limits<double>::denorm_min();
   c.header.model_id = 0xFFFFFFFFu;
-  c.streams = {pattern_bytes(1u << 18, 9)};
-  c.stream_tiles = {1};
+  c.streams = {pattern_bytes(1u << 21, 9)};
+  c.stream_tiles = {uint64_t{1} << 18};
   EXPECT_EQ(c.total_subpixels(), kMaxSubpixels);
   EXPECT_TRUE(parse_container(serialize_container(c), "x") == c);
   c.header.sigma = std::numeric_limits<double>::max();
   EXPECT_TRUE(parse_container(serialize_container(c), "x") == c);
   // One subpixel more is refused by the writer.
   c.images.push_back(entry("one", 0, 1, 1, 1, 1, 1, 1, 1));
-  c.stream_tiles = {2};
+  c.stream_tiles = {(uint64_t{1} << 18) + 1};
   EXPECT_THROW(serialize_container(c), std::invalid_argument);
   // Many streams, many entries.
   Container m;
@@ -537,12 +538,12 @@ TEST(FormatContainer, OneStreamOverheadIsSmall) {
 // --- damage ---
 
 TEST(FormatContainer, EveryTruncationIsRejectedAsTruncated) {
-  // The third file declares more subpixels than a cut of it may (2^16·B + 2^24 for B bytes): a
+  // The third file declares more subpixels than a cut of it may (2^13·B + 2^22 for B bytes): a
   // cut must still be reported as truncated, not as absurd or corrupted.
   Container big;
-  big.images = {entry("big.png", 0, 3, 4096, 4096, 1, 256, 256, 3)};
+  big.images = {entry("big.png", 0, 3, 1024, 2048, 1, 256, 256, 3)};
   big.streams = {pattern_bytes(600, 6)};
-  big.stream_tiles = {256};
+  big.stream_tiles = {32};
   for (const Container& c : {single_image(40), multi_stream(30), big}) {
     const std::vector<uint8_t> bytes = serialize_container(c);
     for (size_t len = 0; len < bytes.size(); ++len) {
@@ -764,35 +765,42 @@ TEST(FormatContainer, HostileHeaders) {
   expect_hostile(f.bytes(), "");
 
   // A 1048576×1048576×4 image in a 60-byte file (2^42 subpixels; 2^34 at most, and at most
-  // 2^16·60 + 2^24 for 60 bytes).
+  // 2^13·60 + 2^22 for 60 bytes).
   f = Crafted{};
   CraftedEntry& e = f.entries[0];
   e.channels = 4;
-  e.h = e.w = e.tile_h = e.tile_w = e.alpha_tile_h = e.alpha_tile_w = kMaxImageSide;
+  e.h = e.w = kMaxImageSide;
+  e.tile_h = e.tile_w = e.alpha_tile_h = e.alpha_tile_w = kMaxTileSide;
   e.tile_channels = 3;
   f.sized(60);
-  expect_hostile(f.bytes(), "absurd dimensions (more than 20709376 subpixels for a file of 60 bytes)");
+  expect_hostile(f.bytes(), "absurd dimensions (more than 4685824 subpixels for a file of 60 bytes)");
   e.tile_h = e.tile_w = e.alpha_tile_h = e.alpha_tile_w = 1;  // and 2^42 tiles
   f.sized(60);
-  expect_hostile(f.bytes(), "absurd dimensions (more than 20709376 subpixels for a file of 60 bytes)");
+  expect_hostile(f.bytes(), "absurd dimensions (more than 4685824 subpixels for a file of 60 bytes)");
   e.count = UINT32_MAX;  // 2^74 subpixels: no overflow
   f.sized(64);
-  expect_hostile(f.bytes(), "absurd dimensions (more than 20971520 subpixels for a file of 64 bytes)");
+  expect_hostile(f.bytes(), "absurd dimensions (more than 4718592 subpixels for a file of 64 bytes)");
+  // Tiles larger than 256×256 are refused whatever the file's size.
+  e.count = 1;
+  e.tile_h = kMaxTileSide + 1;
+  f.sized(60);
+  expect_hostile(f.bytes(), "image 0: tiles larger than 256x256");
 
   // 2^32-1 images of 1×1 in one entry.
   f = Crafted{};
   f.entries[0].h = f.entries[0].w = f.entries[0].tile_h = f.entries[0].tile_w = 1;
   f.entries[0].count = UINT32_MAX;
   f.sized(40);
-  expect_hostile(f.bytes(), "absurd dimensions (more than 19398656 subpixels for a file of 40 bytes)");
-  // Many entries that are each fine but not together: 3 × 2^23 subpixels > 2^24 + 2^16·B.
+  expect_hostile(f.bytes(), "absurd dimensions (more than 4521984 subpixels for a file of 40 bytes)");
+  // Many entries that are each fine but not together: 3 × 2^21 subpixels > 2^22 + 2^13·B.
   f = Crafted{};
-  f.entries[0].h = f.entries[0].tile_h = 2048;
-  f.entries[0].w = f.entries[0].tile_w = 4096;
+  f.entries[0].h = 1024;
+  f.entries[0].w = 2048;
+  f.entries[0].tile_h = f.entries[0].tile_w = kMaxTileSide;
   f.entries.push_back(f.entries[0]);
   f.entries.push_back(f.entries[0]);
   f.sized(100);
-  expect_hostile(f.bytes(), "absurd dimensions (more than 23330816 subpixels for a file of 100 bytes)");
+  expect_hostile(f.bytes(), "absurd dimensions (more than 5013504 subpixels for a file of 100 bytes)");
 
   // Tile 1×1 on a 1000×1000 image: few subpixels for the slack, too many tiles (10^6 > 8·40 + 4096).
   f = Crafted{};
@@ -937,8 +945,9 @@ TEST(FormatContainer, InvalidContainerIsACallerError) {
 TEST(FormatContainer, SizeBoundsCountTheHeader) {
   Crafted f;
   f.entries[0].name.assign(kMaxNameBytes, 'n');
-  f.entries[0].h = f.entries[0].tile_h = 8192;
-  f.entries[0].w = f.entries[0].tile_w = 4096;  // 2^25 subpixels: more than 2^24 + 2^16·3
+  f.entries[0].h = 4096;
+  f.entries[0].w = 8192;  // 2^25 subpixels: more than 2^22 + 2^13·64 (all but the name's bytes)
+  f.entries[0].tile_h = f.entries[0].tile_w = kMaxTileSide;
   const std::vector<uint8_t> bytes = f.bytes();
   const Container c = parse_container(bytes, "x");
   EXPECT_EQ(serialize_container(c), bytes);
@@ -964,11 +973,11 @@ TEST(FormatContainer, SizeBoundsCountTheHeader) {
 // tiles, within the tile bound of a 1 MiB stream), and stream_tiles summing to 2^64 + the total.
 TEST(FormatContainer, InvalidContainerDespiteWrapAround) {
   Container c;
-  c.images = {entry("x", 0, 4, kMaxImageSide, kMaxImageSide, 1u << 22, kMaxImageSide, kMaxImageSide, 3,
-                    kMaxImageSide, kMaxImageSide)};
+  c.images = {entry("x", 0, 4, kMaxImageSide, kMaxImageSide, 1u << 22, kMaxTileSide, kMaxTileSide, 3,
+                    kMaxTileSide, kMaxTileSide)};
   c.streams = {std::vector<uint8_t>(1u << 20, 0x5A)};
-  c.stream_tiles = {uint64_t{1} << 23};
-  EXPECT_EQ(c.images[0].tiles(), uint64_t{1} << 23);
+  c.stream_tiles = {uint64_t{1} << 47};
+  EXPECT_EQ(c.images[0].tiles(), uint64_t{1} << 47);
   EXPECT_THROW(check_container(c), std::invalid_argument);
   EXPECT_THROW(serialize_container(c), std::invalid_argument);
   // The parser rejects such a file, so the writer must refuse to write it.

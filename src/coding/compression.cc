@@ -13,6 +13,7 @@
 #include "common/assert.h"
 #include "common/crc.h"
 #include "common/errors.h"
+#include "common/lazy_bytes.h"
 
 namespace lbb {
 
@@ -180,11 +181,28 @@ std::vector<uint8_t> encode_stream(const TileCoder& tc, const Container& c, cons
   return m.to_bytes();
 }
 
-// Decodes stream `s`, the tiles [first, end), into *out (the planes the tiles address), checking
-// that the message ends on its initial state; throws InputError naming the stream.
+// Puts empty streams (no tile; the initial message's bytes) in front until the file may
+// declare its subpixels under format/container.h's size bound: files of near-constant images,
+// which code more than kSubpixelsPerByte subpixels per byte, pay about a byte per 2^13.
+void pad_to_size_bound(Container* c) {
+  const std::vector<uint8_t> empty = Message().to_bytes();
+  for (;;) {
+    const uint64_t allowed = kSubpixelsPerByte * container_file_size(*c) + kSubpixelSlack;
+    const uint64_t subpixels = c->total_subpixels();
+    if (subpixels <= allowed) return;
+    const uint64_t missing_bytes = (subpixels - allowed + kSubpixelsPerByte - 1) / kSubpixelsPerByte;
+    const uint64_t k = std::max<uint64_t>(1, missing_bytes / (empty.size() + 2));  // length + tile count
+    c->streams.insert(c->streams.begin(), k, empty);
+    c->stream_tiles.insert(c->stream_tiles.begin(), k, 0);
+  }
+}
+
+// Decodes stream `s`, the tiles [first, end), into `out` (per entry, the planes its tiles
+// address), checking that the message ends on its initial state; throws InputError naming the
+// stream.
 void decode_stream(const TileCoder& tc, const Container& c, const TileIndex& tiles, int64_t s, uint64_t first,
                    uint64_t end, const std::string& name, DetScratch& scratch, ProgressCounter& progress,
-                   std::vector<ImageItem>* out) {
+                   const std::vector<PlanesView>& out) {
   const std::string where = name + ": stream " + std::to_string(s);
   Message m;
   try {
@@ -202,7 +220,7 @@ void decode_stream(const TileCoder& tc, const Container& c, const TileIndex& til
       const Tile t = tiles.at(ti);
       buf.resize(t.subpixels());
       if (carried_tile(c.header.version, t)) {
-        const TileBorder border = carried_border((*out)[t.entry], t, ti, first);
+        const TileBorder border = carried_border(out[t.entry], t, ti, first);
         const CarriedContext cc{&carried_coders, &border};
         tc.pop(m, c.images[t.entry], t, buf.data(), scratch, &cc);  // (they learn every colour tile)
       } else {
@@ -211,7 +229,7 @@ void decode_stream(const TileCoder& tc, const Container& c, const TileIndex& til
       // The encoder never borrows (a flow trial that borrows is rejected), and decoding
       // retraces its states, so a borrow means garbage: stop before decoding more of it.
       if (m.max_borrowed() > 0) throw InputError(where + " is corrupt (it reads past its own start)");
-      copy_tile_in((*out)[t.entry], t, buf.data());
+      copy_tile_in(out[t.entry], t, buf.data());
       progress.add(static_cast<int64_t>(buf.size()));
     }
   } catch (const CodingError& e) {
@@ -312,6 +330,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   uint32_t crc = 0;
   for (const ImageItem& item : items) crc = crc32(item.pixels.data(), item.pixels.size(), crc);
   c.images_crc32 = crc;
+  pad_to_size_bound(&c);
   try {
     check_container(c);
   } catch (const std::invalid_argument& e) {
@@ -361,15 +380,14 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
     throw InputError(name + ": unsupported coding parameters (" + e.what() + ")");
   }
   const TileCoder tc(model, *coder, c.header.version);
-  // Decoded into the planes the tiles address (palette indices for palette entries).
-  std::vector<ImageItem> out(c.images.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    const ContainerImage& e = c.images[i];
-    ImageItem& item = out[i];
-    item.name = e.name;
-    item.format = static_cast<ImageFormat>(e.format);
-    item.channels = e.coded_planes(), item.h = e.h, item.w = e.w, item.count = e.count;
-    item.pixels.resize(uint64_t{e.count} * item.channels * e.h * e.w);  // bounded by the file's size
+  // Decoded into the planes the tiles address (palette indices for palette entries), in memory
+  // that becomes resident as tiles are decoded into it: a file that declares more than it holds
+  // fails before its declared size costs anything (docs/container_format.md, "Size bounds").
+  std::vector<LazyBytes> planes;
+  std::vector<PlanesView> views;
+  for (const ContainerImage& e : c.images) {
+    planes.emplace_back(uint64_t{e.count} * e.coded_planes() * e.h * e.w);  // bounded by the file's size
+    views.push_back({planes.back().data(), e.coded_planes(), e.h, e.w});
   }
   const TileIndex tiles(c.images);
   const uint32_t streams = static_cast<uint32_t>(c.streams.size());
@@ -377,8 +395,17 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
   ProgressCounter progress{progress_fn, static_cast<int64_t>(c.total_subpixels())};
   DetFlowModel::parallel_images(streams, resolve_threads(threads), [&](int64_t s, DetScratch& scratch) {
-    decode_stream(tc, c, tiles, s, first[s], first[s + 1], name, scratch, progress, &out);
+    decode_stream(tc, c, tiles, s, first[s], first[s + 1], name, scratch, progress, views);
   });
+  std::vector<ImageItem> out(c.images.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const ContainerImage& e = c.images[i];
+    ImageItem& item = out[i];
+    item.name = e.name;
+    item.format = static_cast<ImageFormat>(e.format);
+    item.channels = e.coded_planes(), item.h = e.h, item.w = e.w, item.count = e.count;
+    planes[i].move_into(&item.pixels);
+  }
   for (size_t i = 0; i < out.size(); ++i) {
     const ContainerImage& e = c.images[i];
     if (e.palette.empty()) continue;

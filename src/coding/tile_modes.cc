@@ -176,7 +176,7 @@ CarriedCodes code_carried(uint8_t version, const TileIndex& tiles, const std::ve
     copy_tile_out(item, t, buf.data());
     c.begin[ti - first] = c.intervals.size();
     c.choice[ti - first] =
-        coders.record(buf.data(), t, carried_border(item, t, ti, first), keep_intervals ? &c.intervals : nullptr);
+        coders.record(buf.data(), t, carried_border(PlanesView::of(item), t, ti, first), keep_intervals ? &c.intervals : nullptr);
     LBB_ASSERT(!keep_intervals || c.intervals.size() - c.begin[ti - first] == buf.size());  // one per subpixel
   }
   return c;

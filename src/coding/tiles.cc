@@ -8,8 +8,8 @@ namespace lbb {
 
 namespace {
 
-uint8_t* plane_of(ImageItem& item, uint32_t image, uint32_t plane) {
-  return item.pixels.data() + (size_t{image} * item.channels + plane) * item.h * item.w;
+uint8_t* plane_of(const PlanesView& v, uint32_t image, uint32_t plane) {
+  return v.data + (size_t{image} * v.channels + plane) * v.h * v.w;
 }
 const uint8_t* plane_of(const ImageItem& item, uint32_t image, uint32_t plane) {
   return item.pixels.data() + (size_t{image} * item.channels + plane) * item.h * item.w;
@@ -68,7 +68,7 @@ void copy_tile_out(const ImageItem& item, const Tile& t, uint8_t* out) {
   }
 }
 
-void copy_tile_in(ImageItem& item, const Tile& t, const uint8_t* in) {
+void copy_tile_in(const PlanesView& item, const Tile& t, const uint8_t* in) {
   for (uint32_t p = 0; p < t.planes; ++p) {
     uint8_t* plane = plane_of(item, t.image, t.plane0 + p);
     for (uint32_t y = 0; y < t.h; ++y) {
@@ -78,7 +78,7 @@ void copy_tile_in(ImageItem& item, const Tile& t, const uint8_t* in) {
   }
 }
 
-TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, uint64_t first) {
+TileBorder carried_border(const PlanesView& image, const Tile& t, uint64_t ti, uint64_t first) {
   TileBorder b;
   b.has_above = t.y0 > 0 && ti >= first + t.cols;  // the tile above is `cols` earlier
   b.has_left = t.x0 > 0 && ti >= first + 1;

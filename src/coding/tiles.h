@@ -43,13 +43,24 @@ class TileIndex {
   std::vector<uint64_t> first_;  // first_[e] = index of entry e's first tile; first_.back() = size()
 };
 
+// An entry's samples in ImageItem's layout (image after image, plane after plane, rows top to
+// bottom) through a pointer: the decoder's planes live in lazily backed memory, not in items.
+struct PlanesView {
+  uint8_t* data = nullptr;
+  uint32_t channels = 1, h = 1, w = 1;
+  // A view of `item` (read through it only: carried_border).
+  static PlanesView of(const ImageItem& item) {
+    return {const_cast<uint8_t*>(item.pixels.data()), item.channels, item.h, item.w};
+  }
+};
+
 // The tile's samples, plane after plane, each row-major (t.subpixels() bytes).
 void copy_tile_out(const ImageItem& item, const Tile& t, uint8_t* out);
-void copy_tile_in(ImageItem& item, const Tile& t, const uint8_t* in);
+void copy_tile_in(const PlanesView& planes, const Tile& t, const uint8_t* in);
 
-// The samples of `image` around tile `ti` (global index) that the decoder of a stream starting
-// at tile `first` has when it reaches the tile (decoding first tile first: container version ≥ 4).
-TileBorder carried_border(const ImageItem& image, const Tile& t, uint64_t ti, uint64_t first);
+// The samples around tile `ti` (global index) that the decoder of a stream starting at tile
+// `first` has when it reaches the tile (decoding first tile first: container version ≥ 4).
+TileBorder carried_border(const PlanesView& planes, const Tile& t, uint64_t ti, uint64_t first);
 
 // The tile counts of S streams (runs of consecutive tiles) that hold about equal subpixels.
 std::vector<uint64_t> stream_tile_counts(const TileIndex& tiles, uint64_t total_subpixels, uint32_t streams);

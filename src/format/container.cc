@@ -108,6 +108,9 @@ std::string image_problem(const ContainerImage& e) {
   if (e.count < 1) return "image count 0";
   if (e.tile_h < 1 || e.tile_h > e.h || e.tile_w < 1 || e.tile_w > e.w)
     return "tile size " + std::to_string(e.tile_w) + "x" + std::to_string(e.tile_h) + " outside the image";
+  if (e.tile_h > kMaxTileSide || e.tile_w > kMaxTileSide || e.alpha_tile_h > kMaxTileSide ||
+      e.alpha_tile_w > kMaxTileSide)
+    return "tiles larger than " + std::to_string(kMaxTileSide) + "x" + std::to_string(kMaxTileSide);
   if (!e.palette.empty() && (e.palette.size() % e.colour_channels() != 0 || e.palette_size() > 256))
     return "palette of " + std::to_string(e.palette.size()) + " bytes";
   if (e.tile_channels < 1 || e.coded_colour_planes() % e.tile_channels != 0)
@@ -395,6 +398,12 @@ void check_container(const Container& c) {
   const uint64_t file_size = header_size(c) + bytes + kCrcBytes;
   if (subpixels > kSubpixelsPerByte * file_size + kSubpixelSlack || tiles > kTilesPerByte * file_size + kTileSlack)
     bad("more subpixels or tiles than a file of this size may declare");
+}
+
+uint64_t container_file_size(const Container& c) {
+  uint64_t bytes = header_size(c) + kCrcBytes;
+  for (const auto& s : c.streams) bytes += s.size();
+  return bytes;
 }
 
 size_t container_overhead(const Container& c) {

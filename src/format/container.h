@@ -46,12 +46,13 @@ inline constexpr uint64_t kMaxSubpixels = uint64_t{1} << 34;  // bound on Σ cou
 inline constexpr uint32_t kMaxStreams = uint32_t{1} << 24;    // bound on S
 inline constexpr uint32_t kMaxNameBytes = 4096;        // bound on one image name
 inline constexpr uint8_t kMaxPrecisionBits = 63;       // k fits the 6 low bits of `coding`
+inline constexpr uint32_t kMaxTileSide = 256;         // bound on tile sides (a tile's decoding memory)
 // Declared sizes a file of B bytes may have (checked before anything is allocated): at most
-// 2^16·B + 2^24 subpixels (a constant 256×256 tile costs about a byte) and 8·B + 2^12 tiles
-// (every tile costs at least its flag and a few bits).  The encoder refuses to write files
-// beyond these, so every file it writes decodes.
-inline constexpr uint64_t kSubpixelsPerByte = uint64_t{1} << 16;
-inline constexpr uint64_t kSubpixelSlack = uint64_t{1} << 24;
+// 2^13·B + 2^22 subpixels and 8·B + 2^12 tiles (every tile costs at least its flag and a few
+// bits).  Files that code more than 2^13 subpixels per byte (near-constant images) are padded
+// by the encoder with empty streams, so every file it writes decodes.
+inline constexpr uint64_t kSubpixelsPerByte = uint64_t{1} << 13;
+inline constexpr uint64_t kSubpixelSlack = uint64_t{1} << 22;
 inline constexpr uint64_t kTilesPerByte = 8;
 inline constexpr uint64_t kTileSlack = uint64_t{1} << 12;
 
@@ -127,6 +128,10 @@ double sigma_from_code(uint64_t code);
 // Throws std::invalid_argument if `c` breaks an invariant above (a caller bug), including the
 // size bounds for its own serialized length.
 void check_container(const Container& c);
+
+// The bytes serialize_container(c) would write (without checking c's bounds).  Precondition:
+// c.stream_tiles.size() == c.streams.size().
+uint64_t container_file_size(const Container& c);
 
 // The file bytes (after check_container).  serialize_container(parse_container(b)) == b.
 std::vector<uint8_t> serialize_container(const Container& c);

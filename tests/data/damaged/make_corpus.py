@@ -5,6 +5,7 @@ usage: tests/data/damaged/make_corpus.py BUILD_DIR   (BUILD_DIR holds the lbb bi
 
 Every file here is a damaged or crafted container: truncated at each section, single bit flips,
 headers declaring absurd sizes (with a correct CRC, so that the fields themselves are judged),
+decompression bombs (bombs.py),
 unsafe names, unknown options, wrong model, damaged streams.  expected_errors.txt holds, one per
 line, the error `lbb decompress FILE --model ../fuzz_model.lbbm` must print (after "lbb: error: ")
 when run in this directory; tests/decode_errors_test.cc checks every one, with its exit status,
@@ -21,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import zlib
+
+import bombs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL = os.path.join(HERE, "..", "fuzz_model.lbbm")
@@ -226,6 +229,8 @@ def main():
         b[lo:lo + n] = stream
         crafted("resealed_" + name, b)
     files["wrong_model.lbb"] = other  # intact, made with another model
+    for name, data in bombs.cases(base[4:8], 1 << 13):  # at the size bound (container.h)
+        files[f"bomb_{name}.lbb"] = data
 
     expected = []
     with tempfile.TemporaryDirectory() as tmp:
