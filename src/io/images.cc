@@ -160,10 +160,7 @@ ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string&
     case FileKind::kPnm: return decode_pnm(bytes, name);
     case FileKind::kIdx: return decode_idx(bytes, name, max_images);
     case FileKind::kGzip: {
-      const std::vector<uint8_t> raw = gunzip_bytes(bytes, name);
-      if (sniff_file_kind(raw) != FileKind::kIdx) {
-        throw InputError(name + ": gzip file does not contain an IDX array");
-      }
+      const std::vector<uint8_t> raw = gunzip_idx(bytes, name);
       return decode_idx(raw, name, max_images);
     }
     case FileKind::kUnknown: break;
