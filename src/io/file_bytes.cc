@@ -118,13 +118,18 @@ void write_file_atomic(const std::string& path, const uint8_t* data, size_t size
 
   std::string tmp;
   int fd = -1;
+  size_t slot = 0;
   for (int attempt = 0; fd < 0; ++attempt) {
     tmp = (dir / temporary_name(base)).string();
+    slot = register_cleanup_file(tmp);  // before it exists: a signal never leaves it behind
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0 && (errno != EEXIST || attempt >= 100))
-      throw IoError(printable(path) + ": cannot create temporary file: " + errno_text(errno));
+    if (fd < 0) {
+      const int err = errno;
+      unregister_cleanup(slot);
+      if (err != EEXIST || attempt >= 100)
+        throw IoError(printable(path) + ": cannot create temporary file: " + errno_text(err));
+    }
   }
-  const size_t slot = register_cleanup_file(tmp);
   FdCloser closer(fd);
   const auto fail = [&](const std::string& what, int err) {
     closer.close_now();

@@ -57,10 +57,15 @@ int open_directory_below(int root_fd, const std::string& root, const std::string
     Fd parent(fd);
     fd = ::openat(parent.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && created != nullptr) {
-      if (::mkdirat(parent.get(), part.c_str(), 0777) != 0)
-        throw IoError(printable(join(root, prefix)) + ": cannot create directory: " + errno_text(errno));
+      // Registered first: a signal between mkdir and registration would leave it behind.
       const std::string made = join(root, prefix);
-      created->emplace_back(made, register_cleanup_directory(made));
+      const size_t slot = register_cleanup_directory(made);
+      if (::mkdirat(parent.get(), part.c_str(), 0777) != 0) {
+        const int err = errno;
+        unregister_cleanup(slot);
+        throw IoError(printable(made) + ": cannot create directory: " + errno_text(err));
+      }
+      created->emplace_back(made, slot);
       fd = ::openat(parent.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
@@ -165,10 +170,14 @@ void write_files_all_or_nothing(const std::string& root, const std::vector<std::
       if (dir == dir.root_path()) break;
     }
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      std::error_code ec;
-      if (!fs::create_directory(*it, ec) && ec)
-        throw IoError(printable(it->string()) + ": cannot create directory: " + ec.message());
-      created_dirs.emplace_back(it->string(), register_cleanup_directory(it->string()));
+      const size_t slot = register_cleanup_directory(it->string());  // before mkdir, as below
+      if (::mkdir(it->c_str(), 0777) != 0) {
+        const int err = errno;
+        unregister_cleanup(slot);
+        if (err == EEXIST) continue;  // made meanwhile by someone else: not ours
+        throw IoError(printable(it->string()) + ": cannot create directory: " + errno_text(err));
+      }
+      created_dirs.emplace_back(it->string(), slot);
     }
     Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root_fd.get() < 0) throw IoError(printable(root) + ": cannot open directory: " + errno_text(errno));

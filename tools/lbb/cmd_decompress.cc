@@ -69,6 +69,7 @@ void add_decompress_command(CLI::App& app) {
   cmd->add_flag("-f,--force", args->force, "Overwrite existing files (never deletes anything else)");
   cmd->callback([args] {
     const Container c = read_input(args->input);
+    if (args->to_stdout && args->out != ".") throw InputError("-c writes to stdout: give it without -o");
     const bool to_stdout = args->to_stdout || args->out == "-";
     const bool idx = !to_stdout && (ends_with(args->out, ".idx") || ends_with(args->out, ".idx.gz"));
     const std::vector<std::string> inputs = {args->input};
