@@ -9,6 +9,7 @@ add_library(lbb_io STATIC
   src/io/images.cc
   src/io/png_file.cc
   src/io/pnm_file.cc
+  src/io/temp_files.cc
   src/io/tensor_archive.cc
 )
 target_include_directories(lbb_io PUBLIC ${PROJECT_SOURCE_DIR}/src)

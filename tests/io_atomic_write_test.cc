@@ -1,5 +1,6 @@
 // Writers are atomic: success replaces the target whole; failure leaves no file behind.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,8 +46,8 @@ TEST(IoAtomicWrite, ReplacesExistingFile) {
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"f.bin"});
 }
 
-// What a process killed while writing f.bin leaves (its PID gone) is removed by the next write of
-// f.bin; a live process's temporary, another file's, and look-alikes are kept.
+// What a process killed while writing into the directory leaves (its PID gone) is removed by the
+// next write there (f.bin's and g.bin's); a live process's temporary and look-alikes are kept.
 TEST(IoAtomicWrite, RemovesTemporariesOfKilledWriters) {
   TempDir dir;
   const pid_t child = fork();
@@ -54,8 +55,9 @@ TEST(IoAtomicWrite, RemovesTemporariesOfKilledWriters) {
   ASSERT_GT(child, 0);
   ASSERT_EQ(waitpid(child, nullptr, 0), child);  // a PID that no longer runs
   const std::string dead = std::to_string(child), live = std::to_string(getppid());
-  const std::vector<std::string> stale = {".f.bin.tmp-" + dead + "-0", ".f.bin.tmp-" + dead + "-17"};
-  const std::vector<std::string> kept = {".f.bin.tmp-" + live + "-3", ".g.bin.tmp-" + dead + "-0",
+  const std::vector<std::string> stale = {".f.bin.tmp-" + dead + "-0", ".f.bin.tmp-" + dead + "-17",
+                                          ".g.bin.tmp-" + dead + "-0"};
+  const std::vector<std::string> kept = {".f.bin.tmp-" + live + "-3",
                                          ".f.bin.tmp-" + dead + "-0.keep", ".f.bin.tmp-" + dead, "f.bin.tmp-" + dead + "-1"};
   for (const auto& n : stale) test::write_text(dir.file(n), "partial");
   for (const auto& n : kept) test::write_text(dir.file(n), "mine");
@@ -87,6 +89,23 @@ TEST(IoAtomicWrite, FailedRenameRemovesTemporary) {
   expect_io_error([&] { save_archive(path, TensorArchive{}); }, path);
   EXPECT_EQ(test::list_dir(dir.path()), std::vector<std::string>{"taken"});
   EXPECT_EQ(test::list_dir(path), std::vector<std::string>{"keep"});
+}
+
+// A target that exists and is not a regular file is never replaced: not a FIFO, not a symbolic
+// link (nor what it points to), not a directory; nothing is left behind.
+TEST(IoAtomicWrite, NonRegularTargetsAreRefused) {
+  TempDir dir;
+  const std::string fifo = dir.file("fifo"), link = dir.file("link"), sub = dir.file("sub");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  test::write_text(dir.file("target"), "keep");
+  std::filesystem::create_symlink(dir.file("target"), link);
+  std::filesystem::create_directory(sub);
+  for (const std::string& path : {fifo, link, sub})
+    expect_io_error([&] { write_file_atomic(path, std::vector<uint8_t>{'x'}); }, path);
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(test::read_raw(dir.file("target")), (std::vector<uint8_t>{'k', 'e', 'e', 'p'}));
+  EXPECT_EQ(test::list_dir(dir.path()), (std::vector<std::string>{"fifo", "link", "sub", "target"}));
 }
 
 }  // namespace

@@ -485,6 +485,53 @@ TEST(IoImageItems, HostileSizeIsRejectedBeforeAllocating) {
                      {dir.file("small.png"), "corrupt PNG"});
 }
 
+// A grey 8-bit PNG of w x h whose IDAT holds `raw` deflated (filter bytes included).
+std::vector<uint8_t> grey_png_of(uint32_t w, uint32_t h, const std::vector<uint8_t>& raw) {
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+  };
+  uLongf size = compressBound(raw.size());
+  std::vector<uint8_t> idat(size);
+  EXPECT_EQ(compress2(idat.data(), &size, raw.data(), raw.size(), 9), Z_OK);
+  idat.resize(size);
+  std::vector<uint8_t> ihdr;
+  for (uint32_t v : {w, h})
+    for (int s = 24; s >= 0; s -= 8) ihdr.push_back(static_cast<uint8_t>(v >> s));
+  ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+  for (const auto& [type, data] : {std::pair<std::string, std::vector<uint8_t>>{"IHDR", ihdr}, {"IDAT", idat}, {"IEND", {}}}) {
+    be32(static_cast<uint32_t>(data.size()));
+    const size_t at = out.size();
+    out.insert(out.end(), type.begin(), type.end());
+    out.insert(out.end(), data.begin(), data.end());
+    be32(static_cast<uint32_t>(crc32(0, out.data() + at, static_cast<uInt>(4 + data.size()))));
+  }
+  return out;
+}
+
+// A PNG that declares more pixels than its bytes can hold (deflate expands at most ~1032:1) is
+// refused before its buffer is allocated; widths up to 2^20 are read (libpng's default stops at
+// 1,000,000), and written back.
+TEST(IoImageItems, PngBombsAreRefusedAndWidePngsRead) {
+  TempDir dir;
+  test::write_raw(dir.file("bomb.png"), grey_png_of(32768, 32768, std::vector<uint8_t>(1000, 0)));
+  expect_input_error([&] { load_image_items({dir.file("bomb.png")}); },
+                     {dir.file("bomb.png"), "32768x32768", "decompression bomb"});
+  std::vector<uint8_t> row(1 + 1000001, 5);
+  row[0] = 0;  // filter: none
+  test::write_raw(dir.file("wide.png"), grey_png_of(1000001, 1, row));
+  const std::vector<ImageItem> items = load_image_items({dir.file("wide.png")});
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].w, 1000001u);
+  EXPECT_EQ(items[0].pixels, std::vector<uint8_t>(1000001, 5));
+  const std::vector<uint8_t> png = encode_image_file(ImageFormat::kPng, 1, 1, 1000001, items[0].pixels.data());
+  test::write_raw(dir.file("again.png"), png);
+  EXPECT_EQ(load_image_items({dir.file("again.png")})[0].pixels, items[0].pixels);
+  test::write_raw(dir.file("wider.png"), grey_png_of((1u << 20) + 1, 1, std::vector<uint8_t>(16, 0)));
+  expect_input_error([&] { load_image_items({dir.file("wider.png")}); },
+                     {dir.file("wider.png"), "1048577x1", "larger than 1048576"});
+}
+
 TEST(IoImageItems, SixteenBitIsAOneLineError) {
   TempDir dir;
   auto expect_exact = [](const std::string& path) {

@@ -2,7 +2,10 @@
 // says what is wrong.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <filesystem>
 
 #include "io/file_bytes.h"
 #include "io/images.h"
@@ -195,6 +198,52 @@ TEST(IoInputErrors, UnknownAndEmptyFiles) {
                      {dir.file("a.png"), "unrecognized file type"});
   test::write_text(dir.file("empty.png"), "");
   expect_input_error([&] { load({dir.file("empty.png")}); }, {dir.file("empty.png"), "empty file"});
+}
+
+// A FIFO, a device or a socket given as an input is refused at once, unread (a FIFO with no
+// writer would block an ordinary open; /dev/zero would be read until memory runs out).
+TEST(IoInputErrors, NonRegularFilesAreRefusedUnread) {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe.png");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& path : {fifo, std::string("/dev/zero")}) {
+    expect_input_error([&] { load_image_items({path}); }, {path, "not a regular file"});
+    expect_input_error([&] { read_file_bytes(path); }, {path, "not a regular file"});
+  }
+}
+
+// Inside an input directory a broken link, a FIFO or a socket is an error naming it, not skipped.
+TEST(IoInputErrors, OddEntriesOfInputDirectoriesAreNamed) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("d/sub"));
+  gray_png(dir, "d/a.png", 2, 2);
+  std::filesystem::create_symlink(dir.file("d/gone.png"), dir.file("d/sub/broken.png"));
+  expect_input_error([&] { load_image_items({dir.file("d")}); }, {"d/sub/broken.png", "broken symbolic link"});
+  std::filesystem::remove(dir.file("d/sub/broken.png"));
+  ASSERT_EQ(mkfifo(dir.file("d/sub/fifo").c_str(), 0600), 0);
+  expect_input_error([&] { load_image_items({dir.file("d")}); }, {"d/sub/fifo", "not a regular file"});
+  std::filesystem::remove(dir.file("d/sub/fifo"));
+  EXPECT_EQ(load_image_items({dir.file("d")}).size(), 1u);
+}
+
+// A gzipped IDX file inflates no further than its header declares: a header that declares more
+// than the gzip data can hold, or data beyond the declared size, fails at once.
+TEST(IoInputErrors, GzipBombsStopAtTheDeclaredSize) {
+  TempDir dir;
+  std::vector<uint8_t> idx = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28};
+  idx.resize(idx.size() + (size_t{64} << 20), 0);  // 1 image of 28x28, then 64 MiB of zeros
+  test::write_raw(dir.file("bomb.idx.gz"), gzip_bytes(idx.data(), idx.size()));
+  expect_input_error([&] { load_image_items({dir.file("bomb.idx.gz")}); },
+                     {"bomb.idx.gz", "inflates to more than the 800 bytes"});
+  // 2^32-1 images of 28x28 declared in a few hundred bytes.
+  std::vector<uint8_t> big = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28, 0, 0, 0, 28};
+  big.resize(big.size() + 1000, 0);
+  test::write_raw(dir.file("claim.idx.gz"), gzip_bytes(big.data(), big.size()));
+  expect_input_error([&] { load_image_items({dir.file("claim.idx.gz")}); },
+                     {"claim.idx.gz", "more than", "bytes of gzip data can hold"});
+  std::vector<uint8_t> text(100000, 'x');
+  test::write_raw(dir.file("text.gz"), gzip_bytes(text.data(), text.size()));
+  expect_input_error([&] { load_image_items({dir.file("text.gz")}); }, {"text.gz", "does not contain an IDX array"});
 }
 
 }  // namespace

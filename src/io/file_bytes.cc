@@ -12,9 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <limits>
 
 #include "common/errors.h"
+#include "io/temp_files.h"
 
 namespace lbb {
 namespace {
@@ -44,95 +46,102 @@ class FdCloser {
   int fd_;
 };
 
-// Removes the temporaries "." + stem + ".tmp-PID-N" in `dir` that a process killed while it wrote
-// (kill -9, power loss) left behind: only names of that exact form, for this very target, whose
-// PID is no running process. Files of a live process (or a reused PID) are left alone.
-void remove_stale_temporaries(const fs::path& dir, const std::string& stem) {
-  const std::string prefix = "." + stem + ".tmp-";
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const size_t dash = rest.find('-');
-    if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size() ||
-        rest.find_first_not_of("0123456789-") != std::string::npos || rest.find('-', dash + 1) != std::string::npos)
-      continue;
-    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
-    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-    std::error_code rm;
-    if (it->is_regular_file(rm)) fs::remove(it->path(), rm);
-  }
-}
-
 // zlib counts in uInt; feed it at most this many bytes at a time.
 constexpr size_t kZlibChunk = size_t{1} << 30;
 
-}  // namespace
-
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw InputError(path + ": is a directory, expected a file");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path + ": cannot open: " + errno_text(errno));
-  FdCloser closer(fd);
-  std::vector<uint8_t> bytes;
-  struct stat st;
-  // For a regular file, one byte more than its size lets the read loop see EOF without
-  // growing the buffer; other files (pipes, /proc) grow by doubling.
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    bytes.resize(static_cast<size_t>(st.st_size) + 1);
-  }
-  size_t used = 0;  // invariant: used <= bytes.size(); bytes [0, used) hold file data
-  for (;;) {
-    if (used == bytes.size()) bytes.resize(std::max<size_t>(65536, used * 2));
-    ssize_t got = ::read(fd, bytes.data() + used, bytes.size() - used);
+// Appends to `bytes` what `fd` holds, up to EOF or until `bytes` holds `stop_at` bytes;
+// the buffer starts at `first_size` and doubles. Holding more than `max_bytes` throws
+// InputError("<name>: <too_large>"), so at most max_bytes + 1 bytes are ever read.
+void read_until(int fd, std::vector<uint8_t>& bytes, size_t first_size, uint64_t stop_at, uint64_t max_bytes,
+                const std::string& name, const std::string& too_large) {
+  size_t used = bytes.size();  // invariant: bytes [0, used) hold data read; used <= bytes.size()
+  const uint64_t cap = std::min(stop_at, max_bytes + 1);
+  while (used < cap) {
+    if (used == bytes.size())
+      bytes.resize(static_cast<size_t>(std::min<uint64_t>(std::max<size_t>({first_size, 65536, used * 2}), cap)));
+    const ssize_t got = ::read(fd, bytes.data() + used, bytes.size() - used);
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw InputError(path + ": cannot read: " + errno_text(errno));
+      throw InputError(printable(name) + ": cannot read: " + errno_text(errno));
     }
     if (got == 0) break;
     used += static_cast<size_t>(got);
   }
   bytes.resize(used);
+  if (used > max_bytes) throw InputError(printable(name) + ": " + too_large);
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO never waits for a writer (it is refused below, unread).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw InputError(printable(path) + ": cannot open: " + errno_text(errno));
+  FdCloser closer(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw InputError(printable(path) + ": cannot access: " + errno_text(errno));
+  if (S_ISDIR(st.st_mode)) throw InputError(printable(path) + ": is a directory, expected a file");
+  if (!S_ISREG(st.st_mode))
+    throw InputError(printable(path) + ": not a regular file (a device, FIFO or socket; use - for stdin)");
+  const std::string too_large =
+      "file is larger than " + std::to_string(kMaxInputFileBytes) + " bytes, the most lbb reads";
+  if (static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) throw InputError(printable(path) + ": " + too_large);
+  std::vector<uint8_t> bytes;
+  // One byte more than its size lets the loop see EOF without growing the buffer.
+  read_until(fd, bytes, static_cast<size_t>(st.st_size) + 1, UINT64_MAX, kMaxInputFileBytes, path, too_large);
+  return bytes;
+}
+
+std::vector<uint8_t> read_stdin_bytes(const std::function<void(const std::vector<uint8_t>&)>& check_head) {
+  const std::string too_large = "standard input holds more than " + std::to_string(kMaxStdinBytes) +
+                                " bytes, the most lbb reads from it";
+  std::vector<uint8_t> bytes;
+  read_until(STDIN_FILENO, bytes, kStdinHeadBytes, kStdinHeadBytes, kMaxStdinBytes, "-", too_large);
+  check_head(bytes);
+  read_until(STDIN_FILENO, bytes, 0, UINT64_MAX, kMaxStdinBytes, "-", too_large);
   return bytes;
 }
 
 void write_file_atomic(const std::string& path, const uint8_t* data, size_t size) {
-  static std::atomic<uint64_t> counter{0};
   const fs::path target(path);
   const std::string base = target.filename().string();
-  if (base.empty() || base == "." || base == "..") {
-    throw IoError(path + ": cannot write: not a file name");
-  }
-  fs::path dir = target.parent_path();
-  if (dir.empty()) dir = ".";
-  // Keep the temporary's name within NAME_MAX even for long target names.
-  const std::string stem = base.substr(0, 200);
-  remove_stale_temporaries(dir, stem);
+  if (base.empty() || base == "." || base == "..") throw IoError(printable(path) + ": cannot write: not a file name");
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  // A device, FIFO, socket, directory or symbolic link in the target's place is never replaced.
+  const auto non_regular = [&] {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+  };
+  const char* const kNotRegular = "exists and is not a regular file (never replaced)";
+  if (non_regular()) throw IoError(printable(path) + ": " + kNotRegular);
+  remove_stale_temporaries(dir.string());
 
   std::string tmp;
   int fd = -1;
+  size_t slot = 0;
   for (int attempt = 0; fd < 0; ++attempt) {
-    tmp = (dir / ("." + stem + ".tmp-" + std::to_string(::getpid()) + "-" +
-                  std::to_string(counter.fetch_add(1))))
-              .string();
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && (errno != EEXIST || attempt >= 100)) {
-      throw IoError(path + ": cannot create temporary file: " + errno_text(errno));
+    tmp = (dir / temporary_name(base)).string();
+    slot = register_cleanup_file(tmp);  // before it exists: a signal never leaves it behind
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      const int err = errno;
+      unregister_cleanup(slot);
+      if (err != EEXIST || attempt >= 100)
+        throw IoError(printable(path) + ": cannot create temporary file: " + errno_text(err));
     }
   }
   FdCloser closer(fd);
-  auto fail = [&](const std::string& what, int err) {
+  const auto fail = [&](const std::string& what, int err) {
     closer.close_now();
     ::unlink(tmp.c_str());
-    throw IoError(path + ": " + what + ": " + errno_text(err));
+    unregister_cleanup(slot);
+    throw IoError(printable(path) + ": " + what + (err != 0 ? ": " + errno_text(err) : ""));
   };
 
   size_t done = 0;
   while (done < size) {
     const size_t want = std::min<size_t>(size - done, size_t{1} << 30);
-    ssize_t put = ::write(fd, data + done, want);
+    const ssize_t put = ::write(fd, data + done, want);
     if (put < 0) {
       if (errno == EINTR) continue;
       fail("cannot write", errno);
@@ -140,40 +149,38 @@ void write_file_atomic(const std::string& path, const uint8_t* data, size_t size
     done += static_cast<size_t>(put);
   }
   if (::fsync(fd) != 0) fail("cannot flush", errno);
-  if (int err = closer.close_now(); err != 0) {
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": cannot close: " + errno_text(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(path + ": cannot rename temporary file into place: " + errno_text(err));
-  }
+  if (int err = closer.close_now(); err != 0) fail("cannot close", err);
+  if (non_regular()) fail(kNotRegular, 0);  // again: something may have taken its place meanwhile
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot rename temporary file into place", errno);
+  unregister_cleanup(slot);
 }
 
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   write_file_atomic(path, bytes.data(), bytes.size());
 }
 
+void write_stdout_bytes(const std::vector<uint8_t>& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t put = ::write(STDOUT_FILENO, bytes.data() + done, std::min<size_t>(bytes.size() - done, size_t{1} << 30));
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) throw IoError(std::string("-: cannot write to standard output: ") + errno_text(errno));
+    done += static_cast<size_t>(put);
+  }
+}
+
 bool has_gzip_magic(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
 }
 
-std::vector<uint8_t> gunzip_bytes(const std::vector<uint8_t>& gz, const std::string& name) {
-  if (!has_gzip_magic(gz)) throw InputError(name + ": not a gzip file");
+std::vector<uint8_t> gunzip_bytes(const std::vector<uint8_t>& gz, const std::string& name,
+                                  const std::function<uint64_t(const std::vector<uint8_t>&, size_t)>& max_size) {
+  if (!has_gzip_magic(gz)) throw InputError(printable(name) + ": not a gzip file");
   std::vector<uint8_t> out;
-  // ISIZE (last 4 bytes) is the uncompressed size mod 2^32 of the last member: a hint only.
-  if (gz.size() >= 18) {
-    const size_t n = gz.size();
-    const uint32_t isize = uint32_t(gz[n - 4]) | uint32_t(gz[n - 3]) << 8 |
-                           uint32_t(gz[n - 2]) << 16 | uint32_t(gz[n - 1]) << 24;
-    // Deflate expands at most ~1032:1, so a larger claim is garbage (e.g. a truncated file).
-    out.reserve(std::min<size_t>({isize, gz.size() * 1032, size_t{1} << 30}));
-  }
-
+  uint64_t limit = UINT64_MAX;  // the most `out` may hold, once max_size knows it
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw InputError(name + ": zlib init failed");
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw InputError(printable(name) + ": zlib init failed");
   struct Ender {
     z_stream* zs;
     ~Ender() { inflateEnd(zs); }
@@ -181,6 +188,21 @@ std::vector<uint8_t> gunzip_bytes(const std::vector<uint8_t>& gz, const std::str
 
   size_t in_pos = 0;  // invariant: bytes of `gz` handed to zlib and consumed so far
   size_t used = 0;    // invariant: bytes of `out` that hold decompressed data
+  // Asks max_size until it knows the limit; throws once the output is past it.
+  const auto check_limit = [&] {
+    if (limit == UINT64_MAX && max_size) {
+      limit = max_size(out, used);
+      if (limit != UINT64_MAX) {
+        if (limit > kMaxGzipRatio * gz.size() + 4096)
+          throw InputError(printable(name) + ": declares " + std::to_string(limit) + " bytes, more than " +
+                           std::to_string(gz.size()) + " bytes of gzip data can hold (a bomb, or truncated)");
+        out.reserve(static_cast<size_t>(limit) + 1);
+      }
+    }
+    if (used > limit)
+      throw InputError(printable(name) + ": gzip data inflates to more than the " + std::to_string(limit) +
+                       " bytes its contents declare");
+  };
   for (;;) {
     if (zs.avail_in == 0) {
       const size_t take = std::min(gz.size() - in_pos, kZlibChunk);
@@ -189,30 +211,31 @@ std::vector<uint8_t> gunzip_bytes(const std::vector<uint8_t>& gz, const std::str
       in_pos += take;
     }
     if (out.size() - used < 65536) {
-      // Double, but stay within a reserved hint so a correct ISIZE means no reallocation.
-      out.resize(std::min(std::max(used + 65536, used * 2),
-                          std::max(out.capacity(), used + 65536)));
+      // Double, but never past one byte beyond the limit (enough to see it exceeded).
+      const uint64_t cap = limit == UINT64_MAX ? UINT64_MAX : limit + 1;
+      out.resize(static_cast<size_t>(std::min<uint64_t>(std::max(used + 65536, used * 2), cap)));
     }
     const size_t room = std::min(out.size() - used, kZlibChunk);
     zs.next_out = out.data() + used;
     zs.avail_out = static_cast<uInt>(room);
     const int rc = inflate(&zs, Z_NO_FLUSH);
     used += room - zs.avail_out;
+    check_limit();
     if (rc == Z_STREAM_END) {
       const size_t consumed = in_pos - zs.avail_in;
       if (consumed == gz.size()) break;
       // Another member may follow (as `cat a.gz b.gz` makes); anything else is garbage.
       if (gz.size() - consumed < 2 || gz[consumed] != 0x1f || gz[consumed + 1] != 0x8b) {
-        throw InputError(name + ": trailing data after gzip stream");
+        throw InputError(printable(name) + ": trailing data after gzip stream");
       }
       inflateReset(&zs);
       continue;
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && in_pos == gz.size()) {
-      throw InputError(name + ": truncated gzip data");
+      throw InputError(printable(name) + ": truncated gzip data");
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      throw InputError(name + ": corrupt gzip data (" + (zs.msg ? zs.msg : "zlib error") + ")");
+      throw InputError(printable(name) + ": corrupt gzip data (" + (zs.msg ? zs.msg : "zlib error") + ")");
     }
   }
   out.resize(used);

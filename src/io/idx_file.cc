@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/errors.h"
+#include "io/file_bytes.h"
 #include "io/image_files.h"
 
 namespace lbb {
@@ -101,6 +102,27 @@ ImageSet decode_idx(const std::vector<uint8_t>& bytes, const std::string& name,
   set.names.reserve(keep);
   for (uint32_t i = 0; i < keep; ++i) set.names.push_back(name + "#" + std::to_string(i));
   return set;
+}
+
+std::vector<uint8_t> gunzip_idx(const std::vector<uint8_t>& gz, const std::string& name) {
+  // The most the output may hold: header + data as the header declares, known once it is in.
+  const auto declared = [&name](const std::vector<uint8_t>& out, size_t used) -> uint64_t {
+    if (used < 4) return UINT64_MAX;
+    if (out[0] != 0 || out[1] != 0) throw InputError(printable(name) + ": gzip file does not contain an IDX array");
+    const std::vector<uint8_t> head(out.begin(), out.begin() + static_cast<ptrdiff_t>(std::min<size_t>(used, 20)));
+    const uint8_t dims = out[3];
+    if (out[2] != 0x08 || (dims != 3 && dims != 4)) decode_idx(head, name);  // throws its own message
+    const size_t header = 4 + 4 * size_t{dims};
+    if (used < header) return UINT64_MAX;
+    const uint64_t n = read_be32(&out[4]), h = read_be32(&out[8]), w = read_be32(&out[12]);
+    const uint64_t c = dims == 4 ? read_be32(&out[16]) : 1;
+    if (n == 0 || h == 0 || w == 0 || (c != 1 && c != 3) || c * h * w > kMaxImageSamples)
+      decode_idx(head, name);  // throws its own message about the header
+    return header + n * c * h * w;
+  };
+  std::vector<uint8_t> raw = gunzip_bytes(gz, name, declared);
+  if (raw.size() < 4) throw InputError(printable(name) + ": gzip file does not contain an IDX array");
+  return raw;
 }
 
 std::vector<uint8_t> encode_idx(const ImageSet& set) {

@@ -16,6 +16,9 @@ namespace lbb {
 // make us allocate without bound.
 constexpr uint64_t kMaxImageSamples = uint64_t{1} << 30;
 
+// Largest PNG width and height accepted (libpng's own default limit is 1,000,000).
+constexpr uint32_t kMaxPngSide = uint32_t{1} << 20;
+
 enum class FileKind { kPng, kPnm, kIdx, kGzip, kUnknown };
 
 // Recognizes a file by its first bytes.
@@ -51,6 +54,11 @@ std::vector<uint8_t> encode_pnm(uint32_t c, uint32_t h, uint32_t w, const uint8_
 // file is validated (exact size) either way.
 ImageSet decode_idx(const std::vector<uint8_t>& bytes, const std::string& name,
                     uint64_t max_images = std::numeric_limits<uint64_t>::max());
+
+// Inflates a gzipped IDX file, bounded by what its header declares: a file whose header
+// declares more than its gzip data can hold, or whose data inflates beyond the declared size,
+// fails as soon as that is known (InputError "<name>: ..."); so does one that is not IDX.
+std::vector<uint8_t> gunzip_idx(const std::vector<uint8_t>& gz, const std::string& name);
 
 // IDX bytes for `set`: [n,h,w] if c == 1, [n,h,w,3] (HWC) if c == 3.
 std::vector<uint8_t> encode_idx(const ImageSet& set);

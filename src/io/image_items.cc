@@ -24,7 +24,23 @@ struct ItemSource {
   std::string path;  // file to read: the input as given (+ "/" + relative path in a directory)
   std::string spec;  // the "fmnist:..." input for a Fashion-MNIST item, else empty
   uint64_t max_images = std::numeric_limits<uint64_t>::max();  // IDX images to keep
+  std::vector<uint8_t> stdin_bytes = {};  // the image read from standard input, for path "-"
 };
+
+// Standard input as an item: one PNG or PNM image, named "stdin.png" / ".pgm" / ".ppm" / ".pnm".
+ItemSource stdin_source() {
+  std::vector<uint8_t> bytes = read_stdin_bytes([](const std::vector<uint8_t>& head) {
+    const FileKind kind = sniff_file_kind(head);
+    if (kind != FileKind::kPng && kind != FileKind::kPnm)
+      throw InputError(head.empty() ? "-: standard input is empty" : "-: standard input is not a PNG or PNM image");
+  });
+  std::string name = "stdin.png";
+  if (sniff_file_kind(bytes) == FileKind::kPnm)
+    name = bytes[1] == '2' || bytes[1] == '5' ? "stdin.pgm" : bytes[1] == '3' || bytes[1] == '6' ? "stdin.ppm" : "stdin.pnm";
+  ItemSource source{name, "-", ""};
+  source.stdin_bytes = std::move(bytes);
+  return source;
+}
 
 // The stored name of an input path: a relative path lexically normalized, without leading
 // ".." parts (as tar stores "../x" as "x"); an absolute path by its last part alone
@@ -52,29 +68,39 @@ std::string stored_path_name(const std::string& path) {
 
 // Appends the image files under `dir` (path to open) as (relative path, path) pairs,
 // relative paths starting with `rel_prefix`. Hidden entries are skipped; symbolic links to
-// directories are not followed (so there are no cycles); links to files are.
+// directories are not followed (so there are no cycles); links to files are. A broken link,
+// FIFO, socket or device is an error naming it (never skipped silently, never opened).
 void list_image_files(const fs::path& dir, const std::string& rel_prefix,
                       std::vector<std::pair<std::string, std::string>>& out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
-  if (ec) throw InputError(dir.string() + ": cannot list directory: " + ec.message());
+  const auto cannot_list = [&] { return InputError(printable(dir.string()) + ": cannot list directory: " + ec.message()); };
+  if (ec) throw cannot_list();
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) throw InputError(dir.string() + ": cannot list directory: " + ec.message());
+    if (ec) throw cannot_list();
     const std::string file_name = it->path().filename().string();
     if (file_name.empty() || file_name[0] == '.') continue;
     const std::string rel = rel_prefix + file_name;
     std::error_code kind_ec;
-    if (fs::is_directory(it->symlink_status(kind_ec))) {
+    const fs::file_status link = it->symlink_status(kind_ec);
+    if (fs::is_directory(link)) {
       list_image_files(it->path(), rel + "/", out);
-    } else if (it->is_regular_file(kind_ec) && is_image_file_name(file_name)) {
-      out.emplace_back(rel, it->path().string());
+      continue;
     }
+    const fs::file_status target = it->status(kind_ec);
+    if (fs::is_symlink(link) && !fs::exists(target))
+      throw InputError(printable(it->path().string()) + ": broken symbolic link in an input directory");
+    if (!fs::is_directory(target) && !fs::is_regular_file(target))
+      throw InputError(printable(it->path().string()) +
+                       ": not a regular file (a device, FIFO or socket) in an input directory");
+    if (fs::is_regular_file(target) && is_image_file_name(file_name)) out.emplace_back(rel, it->path().string());
   }
-  if (ec) throw InputError(dir.string() + ": cannot list directory: " + ec.message());
+  if (ec) throw cannot_list();
 }
 
 // The items one input names, in load order (a directory's files sorted by relative path).
 std::vector<ItemSource> item_sources(const std::string& input) {
+  if (input == "-") return {stdin_source()};
   if (is_fmnist_spec(input)) {
     FmnistSource fmnist = find_fmnist(input);
     return {ItemSource{"fmnist-" + fmnist.split, std::move(fmnist.path), input, fmnist.count}};
@@ -118,10 +144,7 @@ ImageItem decode_item_bytes(const std::vector<uint8_t>& bytes, const std::string
     case FileKind::kPnm: return decode_pnm_item(bytes, path);
     case FileKind::kIdx: return idx_item(decode_idx(bytes, path, max_images));
     case FileKind::kGzip: {
-      const std::vector<uint8_t> raw = gunzip_bytes(bytes, path);
-      if (sniff_file_kind(raw) != FileKind::kIdx) {
-        throw InputError(path + ": gzip file does not contain an IDX array");
-      }
+      const std::vector<uint8_t> raw = gunzip_idx(bytes, path);
       return idx_item(decode_idx(raw, path, max_images));
     }
     case FileKind::kUnknown: break;
@@ -131,8 +154,8 @@ ImageItem decode_item_bytes(const std::vector<uint8_t>& bytes, const std::string
 }
 
 ImageItem load_item(const ItemSource& source) {
-  ImageItem item =
-      decode_item_bytes(read_file_bytes(source.path), source.path, source.max_images);
+  ImageItem item = source.path == "-" ? decode_item_bytes(source.stdin_bytes, "-", 1)
+                                      : decode_item_bytes(read_file_bytes(source.path), source.path, source.max_images);
   if (!source.spec.empty()) {
     if (item.format != ImageFormat::kIdx) {
       throw InputError(source.spec + ": " + source.path + " is not an IDX file");
@@ -159,6 +182,7 @@ std::vector<ImageItem> load_image_items(const std::vector<std::string>& inputs) 
   // All names first: a clash is reported before any file is decoded.
   std::vector<ItemSource> sources;
   std::map<std::string, std::string> origin;  // stored name -> the path or spec it came from
+  if (std::count(inputs.begin(), inputs.end(), "-") > 1) throw InputError("-: standard input given more than once");
   for (const std::string& input : inputs) {
     for (ItemSource& source : item_sources(input)) {
       const std::string& from = source.spec.empty() ? source.path : source.spec;
@@ -174,6 +198,15 @@ std::vector<ImageItem> load_image_items(const std::vector<std::string>& inputs) 
   items.reserve(sources.size());
   for (const ItemSource& source : sources) items.push_back(load_item(source));
   return items;
+}
+
+std::vector<std::string> input_file_paths(const std::vector<std::string>& inputs) {
+  std::vector<std::string> paths;
+  for (const std::string& input : inputs) {
+    if (input == "-") continue;
+    for (const ItemSource& source : item_sources(input)) paths.push_back(source.path);
+  }
+  return paths;
 }
 
 std::vector<uint8_t> encode_image_file(ImageFormat format, uint32_t channels, uint32_t h,

@@ -56,9 +56,13 @@ ImageSet load_directory(const std::string& dir) {
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw InputError(dir + ": cannot list directory: " + ec.message());
     std::error_code kind_ec;
-    if (it->is_regular_file(kind_ec) && is_image_file_name(it->path().filename().string())) {
-      files.push_back(it->path());
-    }
+    const std::string file_name = it->path().filename().string();
+    const fs::file_status target = it->status(kind_ec);
+    if (file_name[0] != '.' && !fs::is_regular_file(target) && !fs::is_directory(target))
+      throw InputError(printable(it->path().string()) +
+                       (fs::exists(target) ? ": not a regular file (a device, FIFO or socket) in an input directory"
+                                           : ": broken symbolic link in an input directory"));
+    if (fs::is_regular_file(target) && is_image_file_name(file_name)) files.push_back(it->path());
   }
   if (ec) throw InputError(dir + ": cannot list directory: " + ec.message());
   if (files.empty()) throw InputError(dir + ": directory has no PNG/PGM/PPM files");
@@ -160,10 +164,7 @@ ImageSet decode_file_bytes(const std::vector<uint8_t>& bytes, const std::string&
     case FileKind::kPnm: return decode_pnm(bytes, name);
     case FileKind::kIdx: return decode_idx(bytes, name, max_images);
     case FileKind::kGzip: {
-      const std::vector<uint8_t> raw = gunzip_bytes(bytes, name);
-      if (sniff_file_kind(raw) != FileKind::kIdx) {
-        throw InputError(name + ": gzip file does not contain an IDX array");
-      }
+      const std::vector<uint8_t> raw = gunzip_idx(bytes, name);
       return decode_idx(raw, name, max_images);
     }
     case FileKind::kUnknown: break;

@@ -114,7 +114,14 @@ inline uint32_t colour_planes(const ImageItem& item) {
 // corrupt, 16-bit ("<file>: 16-bit images are not supported (8 bits per sample only)"),
 // a directory with no image files, two items with the same name (naming both sources),
 // no inputs. Everything is read and validated before returning.
+// "-" (at most once) reads one PNG or PNM image from standard input (read_stdin_bytes; the
+// first bytes must be a PNG or PNM signature), stored as "stdin.png" / "stdin.pgm" /
+// "stdin.ppm" / "stdin.pnm"; "./-" names a file called "-".
 std::vector<ImageItem> load_image_items(const std::vector<std::string>& inputs);
+
+// The files load_image_items(inputs) would read, as paths to open (standard input left out);
+// the same errors for missing inputs and bad directory entries.
+std::vector<std::string> input_file_paths(const std::vector<std::string>& inputs);
 
 // The bytes of one image file of CHW `pixels` (channels*h*w samples, 8 bits each):
 // kPng and kIdx: PNG, colour type by channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA);

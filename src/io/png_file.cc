@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/errors.h"
+#include "io/file_bytes.h"
 #include "io/image_files.h"
 
 namespace lbb {
@@ -101,6 +102,21 @@ int read_rows(png_structp png, png_bytepp rows) {
   return 0;
 }
 
+// Reads a non-interlaced image row by row through `row` (w*c bytes), scattering each row into
+// the c planes of `planar` (CHW), then the rest of the file up to IEND.
+int read_rows_planar(png_structp png, png_bytep row, uint8_t* planar, uint32_t c, uint32_t h, uint32_t w) {
+  if (setjmp(png_jmpbuf(png))) return 1;
+  const size_t plane = size_t{h} * w;
+  for (uint32_t y = 0; y < h; ++y) {
+    png_read_row(png, row, nullptr);
+    uint8_t* out = planar + size_t{y} * w;
+    for (uint32_t x = 0; x < w; ++x)
+      for (uint32_t k = 0; k < c; ++k) out[k * plane + x] = row[size_t{x} * c + k];
+  }
+  png_read_end(png, nullptr);
+  return 0;
+}
+
 struct ReadStructs {
   png_structp png = nullptr;
   png_infop info = nullptr;
@@ -175,11 +191,22 @@ ImageItem decode_png_impl(const std::vector<uint8_t>& bytes, const std::string& 
   s.info = png_create_info_struct(s.png);
   if (s.info == nullptr) throw std::bad_alloc();
   png_set_read_fn(s.png, &io, on_read);
+  // libpng's default refuses widths and heights above 1,000,000; lbb takes up to 2^20.
+  png_set_user_limits(s.png, kMaxPngSide, kMaxPngSide);
 
   auto corrupt = [&]() {
     if (io.ran_out) return InputError(name + ": truncated PNG (unexpected end of file)");
     return InputError(name + ": corrupt PNG (" + io.message + ")");
   };
+  // IHDR comes first (libpng checks that); its width and height are bytes 16..23.
+  if (bytes.size() >= 24 && std::memcmp(bytes.data() + 12, "IHDR", 4) == 0) {
+    const auto be32 = [&](size_t at) {
+      return uint32_t{bytes[at]} << 24 | uint32_t{bytes[at + 1]} << 16 | uint32_t{bytes[at + 2]} << 8 | bytes[at + 3];
+    };
+    if (be32(16) > kMaxPngSide || be32(20) > kMaxPngSide)
+      throw InputError(printable(name) + ": PNG of " + std::to_string(be32(16)) + "x" + std::to_string(be32(20)) +
+                       " pixels is larger than " + std::to_string(kMaxPngSide) + " on a side");
+  }
   PngHeader header{};
   if (read_header(s.png, s.info, &header) != 0) throw corrupt();
 
@@ -210,6 +237,8 @@ ImageItem decode_png_impl(const std::vector<uint8_t>& bytes, const std::string& 
     throw InputError(name + ": 16-bit images are not supported (8 bits per sample only)");
   }
 
+  // Bits per pixel as the file stores it (before any expansion).
+  const uint64_t file_bits = uint64_t{png_get_channels(s.png, s.info)} * png_get_bit_depth(s.png, s.info);
   PngRowLayout layout{};
   if (start_rows(s.png, s.info, /*expand=*/!strict, &layout) != 0) throw corrupt();
   const uint32_t c = static_cast<uint32_t>(layout.channels);
@@ -220,15 +249,42 @@ ImageItem decode_png_impl(const std::vector<uint8_t>& bytes, const std::string& 
     throw std::logic_error(name + ": unexpected PNG row layout after libpng transforms");
   }
   if (uint64_t{c} * h * w > kMaxImageSamples) {
-    throw InputError(name + ": PNG of " + std::to_string(w) + "x" + std::to_string(h) +
+    throw InputError(printable(name) + ": PNG of " + std::to_string(w) + "x" + std::to_string(h) +
                      " pixels is too large");
   }
+  // The filtered rows (at least h * (row bytes + 1) bytes) come out of one deflate stream
+  // that cannot expand more than ~1032:1: more than the file can hold is refused before any
+  // buffer is allocated.
+  const uint64_t filtered = uint64_t{h} * ((uint64_t{w} * file_bits + 7) / 8 + 1);
+  if (filtered > kMaxGzipRatio * bytes.size() + 4096)
+    throw InputError(printable(name) + ": PNG declares " + std::to_string(w) + "x" +
+                     std::to_string(h) + " pixels, more than its " + std::to_string(bytes.size()) +
+                     " bytes can hold (truncated, or a decompression bomb)");
 
+  // One full-size buffer: the planes themselves, filled row by row (grey, or not interlaced);
+  // an interlaced image with several channels is read whole (HWC) and then split.
+  ImageItem item;
+  item.name = name;
+  item.format = ImageFormat::kPng;
+  item.channels = c;
+  item.h = h;
+  item.w = w;
+  if (c == 1 || png_get_interlace_type(s.png, s.info) == PNG_INTERLACE_NONE) {
+    item.pixels.resize(size_t{c} * h * w);
+    if (c == 1) {
+      std::vector<png_bytep> rows(h);
+      for (uint32_t y = 0; y < h; ++y) rows[y] = item.pixels.data() + size_t{y} * w;
+      if (read_rows(s.png, rows.data()) != 0) throw corrupt();
+    } else {
+      std::vector<uint8_t> row(size_t{w} * c);
+      if (read_rows_planar(s.png, row.data(), item.pixels.data(), c, h, w) != 0) throw corrupt();
+    }
+    return item;
+  }
   std::vector<uint8_t> interleaved(size_t{c} * h * w);  // HWC, as PNG stores it
   std::vector<png_bytep> rows(h);
   for (uint32_t y = 0; y < h; ++y) rows[y] = interleaved.data() + size_t{y} * w * c;
   if (read_rows(s.png, rows.data()) != 0) throw corrupt();
-
   return planar_item(name, ImageFormat::kPng, c, h, w, interleaved);
 }
 
@@ -260,6 +316,7 @@ std::vector<uint8_t> encode_png(uint32_t c, uint32_t h, uint32_t w, const uint8_
   s.info = png_create_info_struct(s.png);
   if (s.info == nullptr) throw std::bad_alloc();
   png_set_write_fn(s.png, &s.io, on_write, on_flush);
+  png_set_user_limits(s.png, 0x7fffffffu, 0x7fffffffu);  // what encode_png takes (libpng's default: 1,000,000)
   static const int kColorTypes[4] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                      PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   const int color_type = kColorTypes[c - 1];

@@ -1,14 +1,17 @@
-// lbb compress INPUTS... [-o OUT.lbb] [--model M] [--threads N] [--json] [-f]
+// lbb compress INPUTS... [-o OUT.lbb | -o -] [--model M] [--threads N] [--json] [-f]
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "coding/compression.h"
 #include "common/errors.h"
 #include "io/container_file.h"
+#include "io/file_bytes.h"
+#include "io/output_set.h"
 #include "lbb_commands.h"
 #include "model_search.h"
 #include "progress.h"
@@ -57,9 +60,11 @@ CodingModel choose_model(const std::string& model_arg, const std::vector<ImageIt
   return best;
 }
 
+// Without -o: one input X goes to X.lbb; standard input alone goes to standard output ("-").
 std::string default_output(const std::vector<std::string>& inputs) {
   if (inputs.size() != 1 || inputs[0].find(':') != std::string::npos)
     throw InputError("several inputs: name the output with -o OUT.lbb");
+  if (inputs[0] == "-") return "-";
   std::string s = inputs[0];
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s + ".lbb";
@@ -78,9 +83,11 @@ void add_compress_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("compress", "Compress images losslessly (local bits-back coding)");
   cmd->add_option("inputs", args->inputs,
-                  "Images: PNG/PGM/PPM files, directories (recursive), IDX files, fmnist:test[:N]")
+                  "Images: PNG/PGM/PPM files, directories (recursive), IDX files, fmnist:test[:N], - (one PNG/PNM "
+                  "image from stdin)")
       ->required();
-  cmd->add_option("-o,--out", args->out, "Output .lbb file (default: the one input + .lbb)");
+  cmd->add_option("-o,--out", args->out,
+                  "Output .lbb file (default: the one input + .lbb; stdout for -), - for stdout");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model that codes the input best)");
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores); never changes the output");
   cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: 2 per 16M subpixels, 1 below 256K: each stream starts with tiles coded directly)")
@@ -99,8 +106,13 @@ void add_compress_command(CLI::App& app) {
   cmd->add_flag("-f,--force", args->force, "Overwrite the output file");
   cmd->callback([args] {
     const std::string out = args->out.empty() ? default_output(args->inputs) : args->out;
-    if (!args->force && std::filesystem::exists(out))
-      throw std::runtime_error(out + ": already exists (use --force to overwrite)");
+    const bool to_stdout = out == "-";
+    if (to_stdout && ::isatty(STDOUT_FILENO))
+      throw IoError("-: standard output is a terminal; compressed data is not written to it (use -o FILE or a pipe)");
+    if (!to_stdout) {
+      check_output_file(out, args->force);
+      refuse_output_among_inputs(out, input_file_paths(args->inputs));
+    }
     const std::vector<ImageItem> items = load_image_items(args->inputs);
     CodingModel model = choose_model(args->model, items, !args->f64, args->threads);
     CompressOptions opt;
@@ -120,13 +132,20 @@ void add_compress_command(CLI::App& app) {
       opt.progress = [&bar](int64_t done, int64_t) { bar.update(done); };
       c = compress_items(model, items, opt, &r);
     }
-    write_container(out, c);
-    if (args->json) {
-      std::printf("%s\n", r.json().c_str());
+    // The figures go to stdout, or to stderr when stdout carries the archive.
+    FILE* report = stdout;
+    if (to_stdout) {
+      write_stdout_bytes(serialize_container(c));
+      report = stderr;
     } else {
-      std::printf("%s: %lld images, %llu bytes, %.4f bits/dim; %lld tiles (%lld flow, %lld direct), %.1f s "
+      write_container(out, c);
+    }
+    if (args->json) {
+      std::fprintf(report, "%s\n", r.json().c_str());
+    } else {
+      std::fprintf(report, "%s: %lld images, %llu bytes, %.4f bits/dim; %lld tiles (%lld flow, %lld direct), %.1f s "
                   "(%.2f s/megapixel)\n",
-                  out.c_str(), static_cast<long long>(r.images), static_cast<unsigned long long>(r.total_bytes),
+                  printable(out).c_str(), static_cast<long long>(r.images), static_cast<unsigned long long>(r.total_bytes),
                   8.0 * r.total_bytes / static_cast<double>(r.dims), static_cast<long long>(r.tiles),
                   static_cast<long long>(r.flow_tiles()), static_cast<long long>(r.direct_tiles()), r.seconds,
                   r.seconds / std::max(r.megapixels, 1e-9));

@@ -1,4 +1,6 @@
-// lbb decompress IN.lbb [-o DIR | -o OUT.idx[.gz]] [--model M] [--threads N] [-f]
+// lbb decompress IN.lbb|- [-o DIR | -o OUT.idx[.gz] | -c] [--model M] [--threads N] [-f]
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -6,6 +8,7 @@
 #include "coding/compression.h"
 #include "common/errors.h"
 #include "io/container_file.h"
+#include "io/file_bytes.h"
 #include "io/output_set.h"
 #include "lbb_commands.h"
 #include "model_search.h"
@@ -35,41 +38,63 @@ ImageSet as_image_set(const std::vector<ImageItem>& items, const std::string& ou
   return set;
 }
 
+// The archive named on the command line, or standard input for "-".
+Container read_input(const std::string& input) {
+  if (input != "-") return read_container(input);
+  const std::vector<uint8_t> bytes = read_stdin_bytes([](const std::vector<uint8_t>& head) {
+    if (head.size() < 3 || head[0] != 'L' || head[1] != 'B' || head[2] != 'B')
+      throw InputError("-: standard input is not an lbb file");
+  });
+  return parse_container(bytes, "-");
+}
+
 }  // namespace
 
 void add_decompress_command(CLI::App& app) {
   struct Args {
     std::string input, out = ".", model;
     int threads = 0;
-    bool force = false;
+    bool force = false, to_stdout = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "decompress", "Decompress an .lbb file: every image under its stored name, checked against its CRC");
-  cmd->add_option("input", args->input, "The .lbb file")->required();
+  cmd->add_option("input", args->input, "The .lbb file, or - for stdin")->required();
   cmd->add_option("-o,--out", args->out,
-                  "Directory to write the images into (default: the current one; created if missing), or an "
-                  ".idx / .idx.gz file");
+                  "Directory to write the images into (default: the current one; created if missing), an "
+                  ".idx / .idx.gz file, or - for stdout (as -c)");
+  cmd->add_flag("-c,--stdout", args->to_stdout, "Write the one image of a one-image file to stdout");
   cmd->add_option("--model,-m", args->model, "Model file (default: the one that made the file, by its id)");
   cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
   cmd->add_flag("-f,--force", args->force, "Overwrite existing files (never deletes anything else)");
   cmd->callback([args] {
-    namespace fs = std::filesystem;
-    const Container c = read_container(args->input);
-    const bool idx = ends_with(args->out, ".idx") || ends_with(args->out, ".idx.gz");
+    const Container c = read_input(args->input);
+    if (args->to_stdout && args->out != ".") throw InputError("-c writes to stdout: give it without -o");
+    const bool to_stdout = args->to_stdout || args->out == "-";
+    const bool idx = !to_stdout && (ends_with(args->out, ".idx") || ends_with(args->out, ".idx.gz"));
+    const std::vector<std::string> inputs = {args->input};
     // Where every image goes, checked before anything is decoded or written.
     struct Output {
       size_t entry;
       uint32_t image;
     };
-    std::vector<std::string> paths;
+    std::vector<std::string> names;  // below args->out
     std::vector<Output> outputs;
-    if (idx) {
-      paths.push_back(args->out);
+    if (to_stdout) {
+      uint64_t images = 0;
+      for (const ContainerImage& e : c.images) images += e.count;
+      if (images != 1)
+        throw InputError(printable(args->input) + ": holds " + std::to_string(images) +
+                         " images; -c writes a one-image file only (decompress into a directory instead)");
+      if (::isatty(STDOUT_FILENO))
+        throw IoError("-: standard output is a terminal; image data is not written to it (use -o or a pipe)");
+    } else if (idx) {
+      check_output_file(args->out, args->force);
+      refuse_output_among_inputs(args->out, inputs);
     } else {
       for (size_t e = 0; e < c.images.size(); ++e) {
         if (!is_safe_relative_path(c.images[e].name))
-          throw InputError(args->input + ": unsafe image name '" + c.images[e].name.substr(0, 200) +
+          throw InputError(printable(args->input) + ": unsafe image name '" + printable(c.images[e].name) +
                            "' (absolute, or leaving the output directory)");
         ImageItem shape;
         shape.name = c.images[e].name;
@@ -78,13 +103,15 @@ void add_decompress_command(CLI::App& app) {
         shape.count = c.images[e].count;
         for (uint32_t i = 0; i < c.images[e].count; ++i) {
           const std::string name = item_output_name(shape, i);
-          if (!is_safe_relative_path(name)) throw InputError(args->input + ": unsafe image name '" + name + "'");
-          paths.push_back((fs::path(args->out) / name).string());
+          if (!is_safe_relative_path(name))
+            throw InputError(printable(args->input) + ": unsafe image name '" + printable(name) + "'");
+          names.push_back(name);
           outputs.push_back({e, i});
         }
       }
+      check_output_paths(args->out, names, args->force);
+      for (const std::string& name : names) refuse_output_among_inputs((std::filesystem::path(args->out) / name).string(), inputs);
     }
-    check_output_paths(paths, args->force);
     const CodingModel model = args->model.empty() ? find_model_for(c, args->input) : load_coding_model(args->model);
     std::vector<ImageItem> items;
     {
@@ -94,13 +121,16 @@ void add_decompress_command(CLI::App& app) {
     }
     int64_t images = 0;
     for (const ImageItem& item : items) images += item.count;
-    if (idx) {
+    if (to_stdout) {
+      const ImageItem& item = items.at(0);
+      write_stdout_bytes(encode_image_file(item.format, item.channels, item.h, item.w, item.pixels.data()));
+    } else if (idx) {
       const ImageSet set = as_image_set(items, args->out);
-      if (fs::exists(args->out) && !args->force) throw IoError(args->out + ": already exists (use -f to overwrite)");
+      check_output_file(args->out, args->force);
       write_idx(args->out, set);
     } else {
       write_files_all_or_nothing(
-          paths,
+          args->out, names,
           [&](size_t k) {
             const ImageItem& item = items[outputs[k].entry];
             const size_t size = size_t{item.channels} * item.h * item.w;
@@ -109,8 +139,8 @@ void add_decompress_command(CLI::App& app) {
           },
           args->force);
     }
-    std::fprintf(stderr, "%s: %lld images decoded and verified -> %s\n", args->input.c_str(),
-                 static_cast<long long>(images), args->out.c_str());
+    std::fprintf(stderr, "%s: %lld images decoded and verified -> %s\n", printable(args->input).c_str(),
+                 static_cast<long long>(images), to_stdout ? "stdout" : printable(args->out).c_str());
   });
 }
 
