@@ -745,7 +745,8 @@ void DetFlowModel::parallel_images(int64_t n, int threads,
     return;
   }
   std::atomic<int64_t> next{0};
-  std::exception_ptr error;
+  std::exception_ptr error;  // of the lowest item that failed: items are handed out in order
+  int64_t error_item = n;    // and none is abandoned, so that is the same for any thread count
   std::mutex error_mutex;
   auto worker = [&]() {
     std::unique_ptr<DetTeam> team;
@@ -757,7 +758,7 @@ void DetFlowModel::parallel_images(int64_t n, int threads,
         fn(i, scratch);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
+        if (i < error_item) error = std::current_exception(), error_item = i;
         next.store(n);
         return;
       }

@@ -250,7 +250,9 @@ class DetFlowModel {
   // Runs fn(i, scratch) for i in [0, n) on `threads` std::threads (each with its own
   // scratch, images handed out in order).  Per-image results cannot depend on `threads`.
   // With fewer items than threads, each worker's scratch gets a DetTeam of the threads
-  // left over (threads / n in all), so that even one item uses every thread.
+  // left over (threads / n in all), so that even one item uses every thread.  If items
+  // throw, no further item starts and the lowest one's exception is rethrown (the same error
+  // for any thread count).
   static void parallel_images(int64_t n, int threads,
                               const std::function<void(int64_t, DetScratch&)>& fn);
 
