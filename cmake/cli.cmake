@@ -5,6 +5,7 @@
 set(LBB_CLI_COMMON_SOURCES ${PROJECT_SOURCE_DIR}/tools/lbb/progress.cc ${PROJECT_SOURCE_DIR}/tools/lbb/model_search.cc)
 add_executable(lbb
   ${PROJECT_SOURCE_DIR}/tools/lbb/lbb_main.cc
+  ${PROJECT_SOURCE_DIR}/tools/lbb/options.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_compress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_decompress.cc
   ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_fit_direct.cc
@@ -38,6 +39,7 @@ if(LBB_WITH_TORCH)
   # forward pass beside the coder's.
   add_executable(lbb-train
     ${PROJECT_SOURCE_DIR}/tools/lbb/lbb_train_main.cc
+    ${PROJECT_SOURCE_DIR}/tools/lbb/options.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_train_flow.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_eval_flow.cc
     ${PROJECT_SOURCE_DIR}/tools/lbb/cmd_sample.cc

@@ -234,5 +234,26 @@ TEST_F(CliIo, SigtermDuringTheWritePhaseLeavesNothing) {
   }
 }
 
+TEST_F(CliIo, NumericOptionsOutOfRangeAreOneLineUsageErrors) {
+  const std::string in = path("b.png");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"compress " + in + " -o x.lbb --threads 10000", "--threads: 10000 is not an integer in [0, "},
+      {"compress " + in + " -o x.lbb --threads -1", "--threads: -1 is not an integer in [0, "},
+      {"compress " + in + " -o x.lbb --sigma nan", "--sigma: nan is not in [1e-12, 0.5]"},
+      {"compress " + in + " -o x.lbb --sigma 0.6", "--sigma: 0.6 is not in [1e-12, 0.5]"},
+      {"compress " + in + " -o x.lbb --precision 41", "--precision: 41 is not an integer in [8, 40]"},
+      {"compress " + in + " -o x.lbb --streams 1.5", "--streams: 1.5 is not an integer in [0, 1048576]"},
+      {"decompress " + archive() + " -o out --threads 1e9", "--threads: 1e9 is not an integer in [0, "},
+      {"retile --model m.lbbm --tile 257 -o r.lbbm", "--tile: 257 is not an integer in [1, 256]"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::string err;
+    EXPECT_EQ(run(args, &err), 2) << args;
+    EXPECT_EQ(err.rfind("lbb: error: " + message, 0), 0u) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_TRUE(test::list_dir(w()).empty()) << args;
+  }
+}
+
 }  // namespace
 }  // namespace lbb

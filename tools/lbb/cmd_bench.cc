@@ -26,6 +26,7 @@
 #include "det/det_profile.h"
 #include "io/images.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model/windowed_gaussian.h"
 #include "model_search.h"
 #include "train/crops.h"
@@ -192,9 +193,10 @@ void add_bench_command(CLI::App& app, TorchForward torch_forward) {
   CLI::App* cmd = app.add_subcommand("bench", "Time forward pass, encoding and decoding side by side");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model)");
   cmd->add_option("--data,data", args->data, "Images")->required();
-  cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)");
+  cmd->add_option("--threads,-T", args->threads, "Threads for the parallel run (0 = all cores)")
+      ->check(thread_count());
   cmd->add_option("--repeat,-r", args->repeats, "Times each measurement is repeated (the fastest counts)")
-      ->check(CLI::Range(1, 100));
+      ->check(integer_in_range(1, 100));
   cmd->add_flag("--f64", args->f64, "The networks in float64 (as compress --f64; default float32, as compress)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args, torch_forward] {

@@ -13,6 +13,7 @@
 #include "io/file_bytes.h"
 #include "io/output_set.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model_search.h"
 #include "progress.h"
 
@@ -89,13 +90,14 @@ void add_compress_command(CLI::App& app) {
   cmd->add_option("-o,--out", args->out,
                   "Output .lbb file (default: the one input + .lbb; stdout for -), - for stdout");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model that codes the input best)");
-  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores); never changes the output");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores); never changes the output")
+      ->check(thread_count());
   cmd->add_option("--streams", args->streams, "Independent streams coded in parallel (default: 2 per 16M subpixels, 1 below 256K: each stream starts with tiles coded directly)")
-      ->check(CLI::Range(0, 1 << 20));
+      ->check(integer_in_range(0, 1 << 20));
   cmd->add_option("--precision,-k", args->precision, "Grid precision k: values on a 2^-k grid")
-      ->capture_default_str()->check(CLI::Range(8, 40));
+      ->capture_default_str()->check(integer_in_range(8, 40));
   cmd->add_option("--sigma", args->sigma, "Local bits-back noise sigma")->capture_default_str()
-      ->check(CLI::Range(1e-12, 0.5));
+      ->check(in_range(1e-12, 0.5));
   cmd->add_flag("--f64", args->f64,
                 "Evaluate the flow's networks in float64 (default: float32 networks and activations, 1.5-2x faster, "
                 "the same size within 0.002 bits/dim; the file records which)");

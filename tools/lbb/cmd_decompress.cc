@@ -11,6 +11,7 @@
 #include "io/file_bytes.h"
 #include "io/output_set.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model_search.h"
 #include "progress.h"
 
@@ -65,7 +66,7 @@ void add_decompress_command(CLI::App& app) {
                   ".idx / .idx.gz file, or - for stdout (as -c)");
   cmd->add_flag("-c,--stdout", args->to_stdout, "Write the one image of a one-image file to stdout");
   cmd->add_option("--model,-m", args->model, "Model file (default: the one that made the file, by its id)");
-  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->check(thread_count());
   cmd->add_flag("-f,--force", args->force, "Overwrite existing files (never deletes anything else)");
   cmd->callback([args] {
     const Container c = read_input(args->input);

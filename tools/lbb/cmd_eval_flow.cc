@@ -6,6 +6,7 @@
 #include "flow/model_io.h"
 #include "io/images.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model_search.h"
 #include "train/crops.h"
 #include "train/evaluate.h"
@@ -28,13 +29,13 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data,data", args->data, "Images of any size (by the model's tiles): fmnist:test[:N], IDX, PNG/PGM/PPM files or directories")
       ->required();
   cmd->add_option("--samples,-k", args->samples, "Samples of u per image; K > 1 adds the importance-weighted bound")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(integer_in_range(1, 1 << 16));
   cmd->add_option("--batch", args->batch, "Images (or samples) per forward pass")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in_range(1, 1 << 16));
   cmd->add_option("--seed", args->seed, "Seed of the dequantization noise")->capture_default_str();
   cmd->add_flag("--f64", args->f64, "Evaluate in float64");
   cmd->add_flag("--json", args->json, "Print one JSON object");
-  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->check(thread_count());
   cmd->callback([args] {
     configure_threads(args->threads);
     const std::string path = args->model.empty() ? default_model_file() : args->model;

@@ -12,6 +12,7 @@
 #include "format/container.h"
 #include "io/tensor_archive.h"
 #include "lbb_commands.h"
+#include "options.h"
 
 namespace lbb {
 
@@ -51,7 +52,7 @@ void add_retile_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("retile", "Write a copy of a convolutional model that codes TxT tiles");
   cmd->add_option("--model,-m", args->model, "Model file")->required();
-  cmd->add_option("--tile,-t", args->tile, "Tile side T")->required()->check(CLI::Range(1u, kMaxTileSide));
+  cmd->add_option("--tile,-t", args->tile, "Tile side T")->required()->check(integer_in_range(1, kMaxTileSide));
   cmd->add_option("--out,-o", args->out, "Model file to write")->required();
   cmd->add_flag("--force,-f", args->force, "Replace OUT if it exists");
   cmd->callback([args] {

@@ -6,6 +6,7 @@
 #include "flow/model_io.h"
 #include "io/images.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model_search.h"
 #include "train/threads.h"
 
@@ -22,12 +23,12 @@ void add_sample_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("sample", "Draw samples from a model into a PNG grid");
   cmd->add_option("--model,-m", args->model, "Model file (default: the shipped model)");
-  cmd->add_option("--n,-n", args->n, "Number of samples")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--n,-n", args->n, "Number of samples")->capture_default_str()->check(integer_in_range(1, 4096));
   cmd->add_option("--out,-o", args->out, "PNG file to write")->required();
   cmd->add_option("--temperature,-t", args->temperature, "Scale of the prior's standard deviation")
-      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+      ->capture_default_str()->check(in_range(0, 10));
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->check(thread_count());
   cmd->callback([args] {
     configure_threads(args->threads);
     LoadedModel loaded = load_model(args->model.empty() ? default_model_file() : args->model);

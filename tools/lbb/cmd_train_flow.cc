@@ -7,6 +7,7 @@
 #include "flow/flow_model.h"
 #include "io/images.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "model_search.h"
 #include "train/crops.h"
 #include "train/threads.h"
@@ -30,19 +31,18 @@ void add_train_command(CLI::App& app) {
       ->required();
   cmd->add_option("--out,-o", args->out, "Model file to write (the checkpoint goes to MODEL.ckpt)")->required();
   cmd->add_option("--config,-c", args->config, "Architecture config file")->capture_default_str();
-  auto* minutes = cmd->add_option("--minutes", args->minutes, "Stop after this many minutes");
-  auto* steps = cmd->add_option("--steps", args->steps, "Stop at this total number of steps");
+  cmd->add_option("--minutes", args->minutes, "Stop after this many minutes")->check(in_range(0, 1e7));
+  cmd->add_option("--steps", args->steps, "Stop at this total number of steps")->check(integer_in_range(0, 1e12));
   cmd->add_flag("--resume", args->resume, "Continue from MODEL.ckpt");
-  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->capture_default_str();
-  cmd->add_option("--lr", args->lr, "Learning rate (default: the config's)");
-  cmd->add_option("--batch", args->batch, "Batch size (default: the config's)");
+  cmd->add_option("--threads,-T", args->threads, "Threads (0 = all cores)")->capture_default_str()->check(thread_count());
+  cmd->add_option("--lr", args->lr, "Learning rate (default: the config's)")->check(in_range(1e-12, 1));
+  cmd->add_option("--batch", args->batch, "Batch size (default: the config's)")->check(integer_in_range(1, 1 << 16));
   cmd->add_option("--eval-data", args->eval_data, "Images evaluated (EMA weights) at every checkpoint");
   cmd->add_option("--patch", args->patch,
                   "Train on random PxP crops (with flips) of images of any size; the model codes PxP tiles")
-      ->check(CLI::Range(1, 4096));
+      ->check(integer_in_range(1, 4096));
   cmd->add_option("--checkpoint-minutes", args->checkpoint_minutes, "Minutes between checkpoints")
-      ->capture_default_str();
-  (void)minutes, (void)steps;
+      ->capture_default_str()->check(in_range(0, 1e7));
   cmd->callback([args] {
     if (args->minutes <= 0 && args->steps <= 0)
       throw CLI::ValidationError("train", "give --minutes or --steps");

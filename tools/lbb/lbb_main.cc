@@ -13,6 +13,7 @@
 
 #include "common/errors.h"
 #include "lbb_commands.h"
+#include "options.h"
 
 namespace {
 
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return lbb::exit_on_parse_error(app, e);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "lbb: error: out of memory\n");
     return 1;

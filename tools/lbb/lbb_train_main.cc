@@ -7,6 +7,7 @@
 #include "common/openblas_kernels.h"
 #include "common/errors.h"
 #include "lbb_commands.h"
+#include "options.h"
 #include "train/trainer.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return lbb::exit_on_parse_error(app, e);
   } catch (const lbb::TrainingDiverged& e) {
     std::fprintf(stderr, "\nlbb: error: %s\n", e.what());
     return 3;
