@@ -26,7 +26,7 @@ if(LBB_BUILD_TESTS)
   # lbb run carelessly or hostilely: odd -o targets, FIFO inputs, links inside -o, bombs, stdin and
   # stdout, SIGTERM during the write phase.
   lbb_add_test(cli_io_test SOURCES ${PROJECT_SOURCE_DIR}/tests/cli_io_test.cc LIBS lbb_io)
-  target_compile_definitions(cli_io_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>")
+  target_compile_definitions(cli_io_test PRIVATE LBB_BINARY="$<TARGET_FILE:lbb>" LBB_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(cli_io_test lbb)
   # cmake --install into a prefix that is then moved; the installed lbb finds its models.
   add_test(NAME install_test COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install_test.sh ${PROJECT_BINARY_DIR})

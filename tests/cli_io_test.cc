@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "io/images.h"
+#include "io/tensor_archive.h"
 #include "io_test_util.h"
 
 #ifndef LBB_BINARY
@@ -232,6 +233,48 @@ TEST_F(CliIo, SigtermDuringTheWritePhaseLeavesNothing) {
     }
     EXPECT_EQ(test::list_dir(w()), std::vector<std::string>{});
   }
+}
+
+// The model a file names is the whole model file (config and weights, container version 9):
+// a copy with one config value changed is another model. Version 8 ids cover the weights
+// alone: decompress tries every model of that id until one decodes the file. Compress and
+// decompress skip unusable files found in directories (with a warning) and fail on a model
+// named by LBB_MODEL that cannot be loaded.
+TEST_F(CliIo, ModelIdentityAndLookup) {
+  const std::string src = LBB_SOURCE_DIR;
+  fs::create_directories(path("models"));
+  TensorArchive altered = load_archive(src + "/tests/data/golden_model.lbbm");
+  std::string& config = altered.meta.at("config");
+  const size_t at = config.find("logit_alpha = 0.05");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, 18, "logit_alpha = 0.06");
+  save_archive(path("models/a_altered.lbbm"), altered);  // found first (sorted by name)
+  fs::copy_file(src + "/tests/data/golden_model.lbbm", path("models/b_golden.lbbm"));
+  std::ofstream(path("models/c_broken.lbbm")) << "not a model";
+  setenv("LBB_MODEL_PATH", path("models").c_str(), 1);
+  std::string err;
+  // Version 8: the altered model has the id too, fails to decode, and the golden one is tried.
+  EXPECT_EQ(run("decompress " + src + "/tests/data/golden_v8.lbb -o v8", &err), 0) << err;
+  EXPECT_NE(err.find("c_broken.lbbm: not a tensor archive"), std::string::npos) << err;
+  EXPECT_NE(err.find("(skipped)"), std::string::npos) << err;
+  // Version 9: only the golden model has the file's id.
+  EXPECT_EQ(run("decompress " + src + "/tests/data/golden.lbb -o v9", &err), 0) << err;
+  EXPECT_EQ(run("compress " + path("b.png") + " --model " + path("models/a_altered.lbbm") + " -o alt.lbb", &err), 0)
+      << err;
+  EXPECT_EQ(run("decompress alt.lbb -o alt", &err), 0) << err;
+  fs::remove(path("models/a_altered.lbbm"));
+  EXPECT_NE(run("decompress alt.lbb -o alt2", &err), 0);
+  EXPECT_NE(err.find("alt.lbb: made with model id "), std::string::npos) << err;
+  // A model named by LBB_MODEL must load, for compress and decompress alike.
+  setenv("LBB_MODEL", path("missing.lbbm").c_str(), 1);
+  EXPECT_NE(run("compress " + path("b.png") + " -o m.lbb", &err), 0);
+  EXPECT_NE(err.find("missing.lbbm: cannot open"), std::string::npos) << err;
+  EXPECT_NE(run("decompress " + src + "/tests/data/golden.lbb -o m", &err), 0);
+  EXPECT_NE(err.find("missing.lbbm: cannot open"), std::string::npos) << err;
+  unsetenv("LBB_MODEL");
+  unsetenv("LBB_MODEL_PATH");
+  EXPECT_FALSE(fs::exists(w("m.lbb")));
+  EXPECT_FALSE(fs::exists(w("m")));
 }
 
 TEST_F(CliIo, NumericOptionsOutOfRangeAreOneLineUsageErrors) {

@@ -1,7 +1,7 @@
 // Small .lbb files compressed once and committed (tests/data), decoded by every build
 // forever: any drift in the coder's arithmetic (on another compiler, CPU or after a code
 // change) that would break old files fails here. One file per container version this build
-// reads (golden_v3.lbb to golden_v7.lbb: versions 3 to 7, written by the builds that wrote
+// reads (golden_v3.lbb to golden_v8.lbb: versions 3 to 8, written by the builds that wrote
 // them; golden.lbb: the current version). On a deliberate format change, bump the container version, keep the old
 // file as golden_vN.lbb and regenerate: LBB_WRITE_GOLDEN=1 ./compress_golden_test.
 #include <gtest/gtest.h>
@@ -30,6 +30,9 @@ const char* kFileV6 = "tests/data/golden_v6.lbb";
 const char* kFileV6F32 = "tests/data/golden_v6_f32_activations.lbb";
 const char* kFileV7 = "tests/data/golden_v7.lbb";
 const char* kFileV7F32 = "tests/data/golden_v7_f32_activations.lbb";
+// Version 8: the model id covers the weights alone (version 9: the whole model file).
+const char* kFileV8 = "tests/data/golden_v8.lbb";
+const char* kFileV8F32 = "tests/data/golden_v8_f32_activations.lbb";
 // The same images with the flow's networks in float32 (kFlagFloat32Networks), and with their
 // activations in float32 too (kFlagFloat32Activations, as lbb compress writes by default);
 // written by LBB_WRITE_GOLDEN_F32=1 ./compress_golden_test.
@@ -43,6 +46,7 @@ const char* kFileF32Activations = "tests/data/golden_f32_activations.lbb";
 const char* kRunsModel = "tests/data/golden_runs_model.lbbm";
 const char* kRunsFile = "tests/data/golden_runs.lbb";
 const char* kRunsFileV7 = "tests/data/golden_runs_v7.lbb";
+const char* kRunsFileV8 = "tests/data/golden_runs_v8.lbb";
 
 // Version 8 codes colour tiles the flow does not code with the cheaper of the adaptive and the
 // predictive coder; the ramps above are the adaptive coder's, a photograph is the predictive
@@ -51,6 +55,7 @@ const char* kRunsFileV7 = "tests/data/golden_runs_v7.lbb";
 // LBB_WRITE_GOLDEN=1 with the others; on a format change keep it as golden_photo_vN.lbb.
 const char* kPhotoSource = "tests/data/photo_val/rgb/plasma-FallenLeaf-crop.png";
 const char* kPhotoFile = "tests/data/golden_photo.lbb";
+const char* kPhotoFileV8 = "tests/data/golden_photo_v8.lbb";
 
 // n grey side×side images: a ramp (fx per column, fy per row) plus 4 bits of LCG noise.
 ImageSet ramp_images(uint32_t n, uint32_t side, uint32_t seed, uint32_t fx, uint32_t fy, const char* name) {
@@ -149,7 +154,7 @@ TEST(GoldenFile, DecodesToTheCommittedImages) {
   const std::vector<ImageItem> expected = golden_items();
   const std::pair<const char*, int> files[] = {{kFileV3, 3}, {kFileV4, 4}, {kFileV5, 5}, {kFileV5F32, 5},
                                                {kFileV6, 6}, {kFileV6F32, 6}, {kFileV7, 7}, {kFileV7F32, 7},
-                                               {kFile, kContainerVersion}};
+                                               {kFileV8, 8}, {kFileV8F32, 8}, {kFile, kContainerVersion}};
   for (const auto& [file, version] : files) {
     const Container c = read_container(file);
     EXPECT_EQ(c.header.version, version) << file;
@@ -181,7 +186,7 @@ TEST(GoldenFile, RunsOfPopsAndPushesReproduceTheCommittedBytes) {
   EXPECT_GT(r.tiles_by_mode[static_cast<int>(TileMode::kFlow)], 10) << "the file must exercise the flow coder";
   EXPECT_EQ(serialize_container(c), read_file_bytes(kRunsFile));
   const std::vector<ImageItem> expected = golden_runs_items();
-  for (const auto& [file, version] : {std::pair<const char*, int>{kRunsFileV7, 7}, {kRunsFile, kContainerVersion}}) {
+  for (const auto& [file, version] : {std::pair<const char*, int>{kRunsFileV7, 7}, {kRunsFileV8, 8}, {kRunsFile, kContainerVersion}}) {
     const Container committed = read_container(file);
     EXPECT_EQ(committed.header.version, version) << file;
     for (int threads : {1, 2}) {
@@ -199,12 +204,14 @@ TEST(GoldenFile, PredictiveCoderReproducesTheCommittedBytes) {
   const Container c = compress_items(model, photo, CompressOptions{}, &r);
   EXPECT_EQ(r.tiles_by_mode[static_cast<int>(TileMode::kPredictive)], 1) << "the file must exercise the predictive coder";
   EXPECT_EQ(serialize_container(c), read_file_bytes(kPhotoFile));
-  const Container committed = read_container(kPhotoFile);
-  EXPECT_EQ(committed.header.version, kContainerVersion);
-  for (int threads : {1, 2}) {
-    const std::vector<ImageItem> out = decompress_items(model, committed, threads, kPhotoFile);
-    ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].pixels, photo[0].pixels);
+  for (const auto& [file, version] : {std::pair<const char*, int>{kPhotoFileV8, 8}, {kPhotoFile, kContainerVersion}}) {
+    const Container committed = read_container(file);
+    EXPECT_EQ(committed.header.version, version) << file;
+    for (int threads : {1, 2}) {
+      const std::vector<ImageItem> out = decompress_items(model, committed, threads, file);
+      ASSERT_EQ(out.size(), 1u);
+      EXPECT_EQ(out[0].pixels, photo[0].pixels) << file;
+    }
   }
 }
 

@@ -525,7 +525,7 @@ TEST(FormatContainer, OneStreamOverheadIsSmall) {
   EXPECT_EQ(container_overhead(multi_stream()), serialize_container(multi_stream()).size() - 306);
   // The exact layout, up to the payload.
   const std::vector<uint8_t> head(bytes.begin(), bytes.begin() + 32);
-  const std::vector<uint8_t> want = {'L', 'B', 'B', 8, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0, 5,    'a',  '.', 'p',
+  const std::vector<uint8_t> want = {'L', 'B', 'B', 9, 0xD4, 0xC3, 0xB2, 0xA1, 32, 14, 1, 0, 5,    'a',  '.', 'p',
                                      'n', 'g', 0,   0, 1,    0,    28,   28,   1,  28, 28, 1, 0, 1, 0xDE, 0x02};
   EXPECT_EQ(head, want);
   uint32_t crc = 0;
@@ -590,12 +590,12 @@ TEST(FormatContainer, BadMagicAndVersion) {
   expect_input_error([&] { parse_container(std::vector<uint8_t>{'L', 'X'}, "s"); }, {"s: not an lbb file"});
   expect_input_error([&] { parse_container(std::vector<uint8_t>{'L', 'B'}, "s"); }, {"s: truncated"});
   expect_input_error([&] { parse_container(std::vector<uint8_t>{}, "e"); }, {"e: empty file"});
-  static_assert(kOldestContainerVersion == 3 && kContainerVersion == 8);
-  for (const uint8_t other : {uint8_t(2), uint8_t(9), uint8_t(1), uint8_t(255)}) {
+  static_assert(kOldestContainerVersion == 3 && kContainerVersion == 9);
+  for (const uint8_t other : {uint8_t(2), uint8_t(10), uint8_t(1), uint8_t(255)}) {
     std::vector<uint8_t> bytes = serialize_container(single_image(10));
     bytes[3] = other;
     const std::string want = "other.lbb: unsupported lbb container version " + std::to_string(other) +
-                             " (this build reads versions 3 to 8)";
+                             " (this build reads versions 3 to 9)";
     expect_input_error([&] { parse_container(sealed({bytes.begin(), bytes.end() - 4}), "other.lbb"); }, {want});
     expect_input_error([&] { parse_container(bytes, "other.lbb"); }, {want});  // CRC broken too
   }
@@ -864,10 +864,14 @@ TEST(FormatContainer, ModelCheck) {
   Container c = single_image(10);
   c.header.model_id = model_id_of(hash);
   EXPECT_EQ(c.header.model_id, 0x88888888u);  // 0x01234567 ^ 0x89ABCDEF
-  EXPECT_NO_THROW(check_model(c, hash, "m.lbb"));
-  expect_input_error([&] { check_model(c, hash + 1, "m.lbb"); },
+  // From version 9 the content hash identifies the model; before, the weights hash.
+  EXPECT_NO_THROW(check_model(c, 7, hash, "m.lbb"));
+  expect_input_error([&] { check_model(c, hash, hash + 1, "m.lbb"); },
                      {"m.lbb: compressed with another model (model id 88888888, this model is "
                       "88888897)"});
+  c.header.version = 8;
+  EXPECT_NO_THROW(check_model(c, hash, 7, "m.lbb"));
+  expect_input_error([&] { check_model(c, hash + 1, hash, "m.lbb"); }, {"m.lbb: compressed with another model"});
 }
 
 TEST(FormatContainer, FlagsCheck) {
@@ -1007,7 +1011,7 @@ TEST(FormatContainer, WriteAndReadFile) {
   expect_input_error([&] { read_container(dir.file("bad.lbb")); }, {dir.file("bad.lbb") + ": truncated"});
   test::write_raw(dir.file("v2.lbb"), {'L', 'B', 'B', 2, 0, 0, 0, 0, 1, 1, 28, 28});
   expect_input_error([&] { read_container(dir.file("v2.lbb")); },
-                     {dir.file("v2.lbb") + ": unsupported lbb container version 2 (this build reads versions 3 to 8)"});
+                     {dir.file("v2.lbb") + ": unsupported lbb container version 2 (this build reads versions 3 to 9)"});
 }
 
 TEST(FormatContainer, FailedWriteLeavesNothingBehind) {

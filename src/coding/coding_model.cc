@@ -34,6 +34,7 @@ CodingModel::CodingModel(TensorArchive archive, const std::string& path)
     throw InputError(path + ": corrupt direct model (" + e.what() + ")");
   }
   weights_hash = archive_weights_hash(archive);
+  content_hash = archive_content_hash(archive);
   networks_ = std::make_unique<Networks>();
   networks_->archive = std::move(archive);
 }

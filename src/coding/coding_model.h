@@ -9,6 +9,7 @@
 #include <string>
 
 #include "det/det_flow.h"
+#include "format/container.h"
 #include "io/images.h"
 #include "io/tensor_archive.h"
 #include "model/context_image_model.h"
@@ -35,7 +36,10 @@ class CodingModel {
   const DetFlowModel& networks(bool float32) const;
 
   std::unique_ptr<ContextImageModel> direct;  // never null in a loaded model
-  uint64_t weights_hash = 0;
+  uint64_t weights_hash = 0;  // archive_weights_hash: the model id of container versions 3 to 8
+  uint64_t content_hash = 0;  // archive_content_hash: the model id from version 9 (config too)
+  // The id a container of `version` made with this model stores (format/container.h).
+  uint32_t model_id(uint8_t version) const { return model_id_for(version, weights_hash, content_hash); }
   std::string path;  // the file it was loaded from
 
  private:

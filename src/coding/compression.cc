@@ -301,7 +301,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   const FlowCoder coder(model.networks(opt.float32_networks), coding);
   const TileCoder tc(model, coder, c.header.version);
 
-  c.header.model_id = model_id_of(model.weights_hash);
+  c.header.model_id = model.model_id(c.header.version);
   c.header.precision_bits = static_cast<uint8_t>(opt.coding.precision_bits);
   c.header.sigma = opt.coding.sigma;
   c.header.flags = (opt.float32_networks ? kFlagFloat32Networks : 0) |
@@ -361,7 +361,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
 std::vector<ImageItem> decompress_items(const CodingModel& model, const Container& c, int threads,
                                         const std::string& name,
                                         const std::function<void(int64_t, int64_t)>& progress_fn) {
-  check_model(c, model.weights_hash, name);
+  check_model(c, model.weights_hash, model.content_hash, name);
   check_flags(c, kFlagFloat32Networks | kFlagFloat32Activations, name);
   const bool float32_networks = c.header.flags & kFlagFloat32Networks;
   if ((c.header.flags & kFlagFloat32Activations) && !float32_networks)

@@ -347,8 +347,10 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-uint32_t model_id_of(uint64_t weights_hash) {
-  return static_cast<uint32_t>(weights_hash ^ (weights_hash >> 32));
+uint32_t model_id_of(uint64_t hash) { return static_cast<uint32_t>(hash ^ (hash >> 32)); }
+
+uint32_t model_id_for(uint8_t version, uint64_t weights_hash, uint64_t content_hash) {
+  return model_id_of(version >= kContentModelIdVersion ? content_hash : weights_hash);
 }
 
 
@@ -496,8 +498,8 @@ Container parse_container(const std::vector<uint8_t>& bytes, const std::string& 
 }
 
 
-void check_model(const Container& c, uint64_t weights_hash, const std::string& name) {
-  const uint32_t mine = model_id_of(weights_hash);
+void check_model(const Container& c, uint64_t weights_hash, uint64_t content_hash, const std::string& name) {
+  const uint32_t mine = model_id_for(c.header.version, weights_hash, content_hash);
   if (c.header.model_id != mine) {
     throw InputError(name + ": compressed with another model (model id " +
                      hex32(c.header.model_id) + ", this model is " + hex32(mine) + ")");

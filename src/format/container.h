@@ -29,8 +29,9 @@
 
 namespace lbb {
 
-// The version this build writes, and the oldest it reads.  What a version changes is in how
-// tiles are coded (src/coding/compression.h): 8 adds the predictive coder
+// The version this build writes, and the oldest it reads.  9 identifies the model by its whole
+// file (configuration and weights; kContentModelIdVersion) and codes as 8.  What the earlier
+// versions change is in how tiles are coded (src/coding/compression.h): 8 adds the predictive coder
 // (model/predictive_image_model.h) beside the adaptive one of 4–7, and a stream's colour tiles
 // that the flow does not code take the cheaper of the two; 7 alternates each layer's pops and pushes in
 // runs of 64 elements (kCodingRun, src/coding/flow_coder.h); 6 codes each actnorm together with the 1×1
@@ -38,7 +39,10 @@ namespace lbb {
 // multiply-adds (det_fused_kernels.h), where 4 and 3 rounded each product; 4 carries the adaptive coder's state from tile
 // to tile and predicts a tile's edges from its decoded neighbours; 3 coded every tile alone;
 // 2 (one image shape per file) and 1 are no longer read.
-inline constexpr uint8_t kContainerVersion = 8;
+inline constexpr uint8_t kContainerVersion = 9;
+// From this version the model id covers the whole model file (archive_content_hash: its
+// configuration and weights); before it, the weights alone (archive_weights_hash).
+inline constexpr uint8_t kContentModelIdVersion = 9;
 inline constexpr uint8_t kOldestContainerVersion = 3;
 inline constexpr uint32_t kMaxImageSide = 1u << 20;    // bound on h and w
 inline constexpr uint32_t kMaxChannels = 4;            // grey, grey+alpha, RGB, RGBA
@@ -91,8 +95,8 @@ struct ContainerImage {
 
 struct ContainerHeader {
   uint8_t version = kContainerVersion;  // invariant: kOldestContainerVersion ≤ version ≤ kContainerVersion
-  // Identity of the model weights: model_id_of(archive_weights_hash(weights)).  32 bits are
-  // plenty to catch a wrong model file by accident (and the images CRC backs it up).
+  // Identity of the model: model_id_for(version, its hashes).  32 bits are plenty to catch a
+  // wrong model file by accident (and the images CRC backs it up).
   uint32_t model_id = 0;
   uint8_t precision_bits = 32;  // k: coded values live on a 2^-k grid; invariant: k ≤ 63
   double sigma = 1.0 / 16384;   // local bits-back noise σ (exact bits); invariant: finite, > 0
@@ -116,8 +120,11 @@ struct Container {
   friend bool operator==(const Container& a, const Container& b);
 };
 
-// Folds a 64-bit weights hash (archive_weights_hash) to the 32-bit id stored in the file.
-uint32_t model_id_of(uint64_t weights_hash);
+// Folds a 64-bit hash to the 32-bit id stored in the file.
+uint32_t model_id_of(uint64_t hash);
+// The model id a file of `version` stores for a model file whose archive_weights_hash and
+// archive_content_hash are these: the content's from kContentModelIdVersion, else the weights'.
+uint32_t model_id_for(uint8_t version, uint64_t weights_hash, uint64_t content_hash);
 
 
 // The sigma code: varint value rotl64(bits(σ) XOR bits(1.0), 12).  A bijection on doubles that
@@ -149,8 +156,8 @@ Container parse_container(const std::vector<uint8_t>& bytes, const std::string& 
 // (Reading and writing .lbb files: io/container_file.h.)
 
 // Throws InputError("<name>: compressed with another model (model id X, this model is Y)")
-// unless the container was made with the weights whose archive_weights_hash is `weights_hash`.
-void check_model(const Container& c, uint64_t weights_hash, const std::string& name);
+// unless the container was made with the model of these hashes (model_id_for).
+void check_model(const Container& c, uint64_t weights_hash, uint64_t content_hash, const std::string& name);
 
 // Throws InputError("<name>: uses coding options this build does not know (flags ...)") if
 // header.flags has a bit outside `known_flags`.

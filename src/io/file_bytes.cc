@@ -73,7 +73,10 @@ void read_until(int fd, std::vector<uint8_t>& bytes, size_t first_size, uint64_t
 
 }  // namespace
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+std::vector<uint8_t> read_file_bytes(const std::string& path) { return read_file_bytes(path, 0, nullptr); }
+
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t head_bytes,
+                                     const std::function<void(const std::vector<uint8_t>&, uint64_t)>& check_head) {
   // O_NONBLOCK: opening a FIFO never waits for a writer (it is refused below, unread).
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw InputError(printable(path) + ": cannot open: " + errno_text(errno));
@@ -87,6 +90,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
       "file is larger than " + std::to_string(kMaxInputFileBytes) + " bytes, the most lbb reads";
   if (static_cast<uint64_t>(st.st_size) > kMaxInputFileBytes) throw InputError(printable(path) + ": " + too_large);
   std::vector<uint8_t> bytes;
+  if (check_head) {
+    read_until(fd, bytes, head_bytes, head_bytes, kMaxInputFileBytes, path, too_large);
+    check_head(bytes, static_cast<uint64_t>(st.st_size));
+  }
   // One byte more than its size lets the loop see EOF without growing the buffer.
   read_until(fd, bytes, static_cast<size_t>(st.st_size) + 1, UINT64_MAX, kMaxInputFileBytes, path, too_large);
   return bytes;

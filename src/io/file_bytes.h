@@ -23,6 +23,10 @@ constexpr uint64_t kMaxGzipRatio = 1040;
 // directory, is not a regular file (a FIFO is never waited on: it is opened non-blocking and
 // refused unread), is larger than kMaxInputFileBytes or cannot be read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+// The same, handing the first `head_bytes` bytes (or all, if fewer) and the file's size to
+// `check_head` before the rest is read (it throws to stop there).
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t head_bytes,
+                                     const std::function<void(const std::vector<uint8_t>&, uint64_t)>& check_head);
 
 // Reads standard input to EOF: the first kStdinHeadBytes bytes (or all, if fewer) are handed
 // to `check_head`, which throws to stop before the rest is read; more than kMaxStdinBytes

@@ -217,13 +217,15 @@ std::vector<uint8_t> serialize_archive(const TensorArchive& archive) {
   return out;
 }
 
-TensorArchive parse_archive(const std::vector<uint8_t>& bytes, const std::string& name) {
-  auto bad = [&](const std::string& problem) { return InputError(name + ": " + problem); };
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0) {
-    throw bad("not a tensor archive (bad magic, expected \"LBBT\")");
-  }
-  if (bytes.size() < kHeaderSize) throw bad("truncated tensor archive (incomplete header)");
-  Reader header(bytes.data() + 4, kHeaderSize - 4, name);
+namespace {
+
+// The header's checks, on its first bytes (`head`, as many as there are up to kHeaderSize) and
+// the archive's whole size: throws InputError("<name>: <problem>"); returns the stored CRC.
+uint32_t check_archive_head(const uint8_t* head, size_t head_size, uint64_t size, const std::string& name) {
+  auto bad = [&](const std::string& problem) { return InputError(printable(name) + ": " + problem); };
+  if (head_size < 4 || std::memcmp(head, kMagic, 4) != 0) throw bad("not a tensor archive (bad magic, expected \"LBBT\")");
+  if (head_size < kHeaderSize) throw bad("truncated tensor archive (incomplete header)");
+  Reader header(head + 4, kHeaderSize - 4, name);
   const uint32_t version = header.u32("version");
   if (version != kArchiveVersion) {
     throw bad("unsupported tensor archive version " + std::to_string(version) +
@@ -231,12 +233,23 @@ TensorArchive parse_archive(const std::vector<uint8_t>& bytes, const std::string
   }
   const uint64_t payload_size = header.u64("payload size");
   const uint32_t stored_crc = header.u32("crc");
-  const uint64_t have = bytes.size() - kHeaderSize;
+  const uint64_t have = size - kHeaderSize;
   if (have < payload_size) {
     throw bad("truncated tensor archive (header says " + std::to_string(payload_size) +
               " payload bytes, file has " + std::to_string(have) + ")");
   }
   if (have > payload_size) throw bad("trailing data after tensor archive payload");
+  if (size > kMaxArchiveBytes)
+    throw bad("tensor archive of " + std::to_string(size) + " bytes (at most " + std::to_string(kMaxArchiveBytes) + ")");
+  return stored_crc;
+}
+
+}  // namespace
+
+TensorArchive parse_archive(const std::vector<uint8_t>& bytes, const std::string& name) {
+  auto bad = [&](const std::string& problem) { return InputError(name + ": " + problem); };
+  const uint32_t stored_crc = check_archive_head(bytes.data(), bytes.size(), bytes.size(), name);
+  const uint64_t payload_size = bytes.size() - kHeaderSize;
   const uint8_t* payload = bytes.data() + kHeaderSize;
   if (crc32(payload, payload_size) != stored_crc) {
     throw bad("corrupt tensor archive (CRC mismatch)");
@@ -300,11 +313,18 @@ void save_archive(const std::string& path, const TensorArchive& archive) {
 }
 
 TensorArchive load_archive(const std::string& path) {
-  return parse_archive(read_file_bytes(path), path);
+  // The header is judged before the rest is read: a large file that is not an archive, or whose
+  // header disagrees with its size, costs kHeaderSize bytes of reading.
+  return parse_archive(read_file_bytes(path, kHeaderSize,
+                                       [&](const std::vector<uint8_t>& head, uint64_t size) {
+                                         check_archive_head(head.data(), head.size(), size, path);
+                                       }),
+                       path);
 }
 
-uint64_t archive_weights_hash(const TensorArchive& archive) {
-  Fnv1a64 h;
+namespace {
+
+void hash_tensors(Fnv1a64& h, const TensorArchive& archive) {
   h.u64(archive.tensors.size());
   for (const NamedTensor& t : archive.tensors) {
     h.u64(t.name.size());
@@ -312,6 +332,26 @@ uint64_t archive_weights_hash(const TensorArchive& archive) {
     h.u64(t.shape.size());
     for (int64_t d : t.shape) h.u64(static_cast<uint64_t>(d));
     for (float f : t.data) h.u32(float_bits(f));
+  }
+}
+
+}  // namespace
+
+uint64_t archive_weights_hash(const TensorArchive& archive) {
+  Fnv1a64 h;
+  hash_tensors(h, archive);
+  return fmix64(h.value());
+}
+
+uint64_t archive_content_hash(const TensorArchive& archive) {
+  Fnv1a64 h;
+  hash_tensors(h, archive);
+  h.u64(archive.meta.size());
+  for (const auto& [key, value] : archive.meta) {  // in key order
+    h.u64(key.size());
+    h.bytes(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+    h.u64(value.size());
+    h.bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size());
   }
   return fmix64(h.value());
 }

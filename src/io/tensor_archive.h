@@ -24,6 +24,8 @@ namespace lbb {
 
 constexpr uint32_t kArchiveVersion = 1;
 constexpr uint32_t kMaxTensorRank = 8;
+// The largest archive read (1 GiB; the shipped models are 9 to 18 MB).
+constexpr uint64_t kMaxArchiveBytes = uint64_t{1} << 30;
 
 struct NamedTensor {
   std::string name;  // invariant: non-empty, unique within its archive
@@ -56,7 +58,8 @@ TensorArchive parse_archive(const std::vector<uint8_t>& bytes, const std::string
 // Writes atomically (temporary + rename). Throws IoError on write failure.
 void save_archive(const std::string& path, const TensorArchive& archive);
 
-// Reads and validates `path`; throws InputError("<path>: <problem>").
+// Reads and validates `path`, its header (magic, version, declared size against the file's
+// size and kMaxArchiveBytes) before the rest; throws InputError("<path>: <problem>").
 TensorArchive load_archive(const std::string& path);
 
 // 64-bit model identity: FNV-1a over a canonical byte string (tensor count, then for each
@@ -64,5 +67,9 @@ TensorArchive load_archive(const std::string& path);
 // with 64-bit lengths), followed by the murmur3 fmix64 finalizer. Metadata is excluded.
 // Platform-independent.
 uint64_t archive_weights_hash(const TensorArchive& archive);
+// The whole archive's identity: the same bytes as archive_weights_hash, then the metadata
+// count and each key and value in key order (64-bit lengths), then fmix64. Two model files
+// have the same content hash only if they hold the same configuration and weights.
+uint64_t archive_content_hash(const TensorArchive& archive);
 
 }  // namespace lbb

@@ -26,13 +26,11 @@ namespace {
 CodingModel choose_model(const std::string& model_arg, const std::vector<ImageItem>& items, bool float32,
                          int threads) {
   if (!model_arg.empty()) return load_coding_model(model_arg);
-  const std::vector<std::string> files = candidate_model_files();
-  if (files.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
-  if (files.size() == 1) return load_coding_model(files[0]);
+  std::vector<CodingModel> models = load_candidate_models();
+  if (models.empty()) throw InputError("no model found (use --model, LBB_MODEL or LBB_MODEL_PATH)");
+  if (models.size() == 1) return std::move(models[0]);
   // A model of the images' colour channel count (RGB for RGB photos) is preferred to one that
   // would code their planes one by one; among those, the sample decides.
-  std::vector<CodingModel> models;
-  for (const std::string& f : files) models.push_back(load_coding_model(f));
   uint32_t colour = 0;
   for (const ImageItem& item : items) {
     const uint32_t c = colour_planes(item);

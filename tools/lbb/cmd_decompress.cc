@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <memory>
 
@@ -113,13 +114,27 @@ void add_decompress_command(CLI::App& app) {
       check_output_paths(args->out, names, args->force);
       for (const std::string& name : names) refuse_output_among_inputs((std::filesystem::path(args->out) / name).string(), inputs);
     }
-    const CodingModel model = args->model.empty() ? find_model_for(c, args->input) : load_coding_model(args->model);
+    std::vector<CodingModel> models;
+    if (args->model.empty())
+      models = find_models_for(c, args->input);
+    else
+      models.push_back(load_coding_model(args->model));
     std::vector<ImageItem> items;
-    {
-      ProgressBar bar("decompress", static_cast<int64_t>(c.total_subpixels()));
-      items = decompress_items(model, c, args->threads, args->input,
-                               [&bar](int64_t done, int64_t) { bar.update(done); });
+    // Several candidates only for files whose id covers the weights alone (version 8 and
+    // older): the first that decodes the file to its CRC is the one; else the first's error.
+    std::exception_ptr first_error;
+    for (const CodingModel& model : models) {
+      try {
+        ProgressBar bar("decompress", static_cast<int64_t>(c.total_subpixels()));
+        items = decompress_items(model, c, args->threads, args->input,
+                                 [&bar](int64_t done, int64_t) { bar.update(done); });
+        first_error = nullptr;
+        break;
+      } catch (const InputError&) {
+        if (!first_error) first_error = std::current_exception();
+      }
     }
+    if (first_error) std::rethrow_exception(first_error);
     int64_t images = 0;
     for (const ImageItem& item : items) images += item.count;
     if (to_stdout) {

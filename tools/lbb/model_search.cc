@@ -1,6 +1,7 @@
 #include "model_search.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -66,19 +67,32 @@ std::vector<std::string> candidate_model_files() {
   return files;
 }
 
-CodingModel find_model_for(const Container& c, const std::string& name) {
-  const std::vector<std::string> files = candidate_model_files();
-  for (const std::string& f : files) {
-    CodingModel m;
+std::vector<CodingModel> load_candidate_models() {
+  const char* env = std::getenv("LBB_MODEL");
+  const std::string named = env && *env ? env : "";
+  std::vector<CodingModel> models;
+  for (const std::string& f : candidate_model_files()) {
     try {
-      m = load_coding_model(f);
-    } catch (const InputError&) {
-      continue;  // not a usable model file: not the one
+      models.push_back(load_coding_model(f));
+    } catch (const InputError& e) {
+      if (f == named) throw InputError(std::string(e.what()) + " (named by LBB_MODEL)");
+      std::fprintf(stderr, "lbb: warning: %s (skipped)\n", printable(e.what(), 2000).c_str());
     }
-    if (model_id_of(m.weights_hash) == c.header.model_id) return m;
   }
-  throw InputError(name + ": made with model id " + hex32(c.header.model_id) + ", which none of the " +
-                   std::to_string(files.size()) + " models found has (use --model, or add its directory to LBB_MODEL_PATH)");
+  return models;
+}
+
+std::vector<CodingModel> find_models_for(const Container& c, const std::string& name) {
+  std::vector<CodingModel> models = load_candidate_models();
+  const size_t found = models.size();
+  models.erase(std::remove_if(models.begin(), models.end(),
+                              [&](const CodingModel& m) { return m.model_id(c.header.version) != c.header.model_id; }),
+               models.end());
+  if (models.empty())
+    throw InputError(printable(name) + ": made with model id " + hex32(c.header.model_id) + ", which none of the " +
+                     std::to_string(found) +
+                     " models found has (use --model, or add its directory to LBB_MODEL_PATH)");
+  return models;
 }
 
 }  // namespace lbb

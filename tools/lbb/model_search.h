@@ -24,8 +24,15 @@ std::string default_model_file();
 // directory sorted by name; no file twice.
 std::vector<std::string> candidate_model_files();
 
-// The model that coded `c` (by model id) among candidate_model_files(); throws InputError
-// "<name>: made with model id X, which none of ... is (use --model)".
-CodingModel find_model_for(const Container& c, const std::string& name);
+// The candidates loaded, in that order, by the same rules for compress and decompress: a
+// model named by $LBB_MODEL that cannot be loaded is an error (as --model's is); a file found
+// in a directory that cannot be loaded is skipped with "lbb: warning: FILE: PROBLEM (skipped)".
+std::vector<CodingModel> load_candidate_models();
+
+// The candidates whose id is the one `c` stores (model_id_for its version), in order: one
+// unless a file of container version 8 or older meets models with the same weights and another
+// configuration (their ids cover the weights alone), which the caller tries in turn. Throws
+// InputError "<name>: made with model id X, which none of the N models found has (...)".
+std::vector<CodingModel> find_models_for(const Container& c, const std::string& name);
 
 }  // namespace lbb
