@@ -32,13 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class CliIo : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -57,7 +50,7 @@ class CliIo : public ::testing::Test {
     const std::string e = (dir_ / "stderr").string();
     const std::string cmd = "cd " + (dir_ / "w").string() + " && timeout 20 " + LBB_BINARY + " " + args + " 2>" + e;
     const int raw = std::system(cmd.c_str());
-    if (err != nullptr) *err = slurp(e);
+    if (err != nullptr) *err = test::read_text(e);
     return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128;
   }
 
@@ -103,14 +96,14 @@ TEST_F(CliIo, CompressRefusesOutputsThatAreNotRegularFiles) {
     EXPECT_TRUE(S_ISCHR(after.st_mode));
     EXPECT_EQ(before.st_rdev, after.st_rdev);
   }
-  EXPECT_EQ(slurp(path("victim")), "precious");
+  EXPECT_EQ(test::read_text(path("victim")), "precious");
   EXPECT_TRUE(fs::is_fifo(w("fifo.lbb")));
 }
 
 TEST_F(CliIo, AnOutputThatIsAnInputIsRefusedEvenWithForce) {
   fs::copy_file(path("b.png"), w("b.png"));
   fs::create_hard_link(w("b.png"), w("same.png"));
-  const std::string before = slurp(w("b.png"));
+  const std::string before = test::read_text(w("b.png"));
   for (const std::string force : {"", " -f"}) {
     expect_error("compress b.png -o b.png" + force, {"b.png"}, {"b.png", "same.png"});
     expect_error("compress b.png -o same.png" + force, {"same.png"}, {"b.png", "same.png"});
@@ -118,7 +111,7 @@ TEST_F(CliIo, AnOutputThatIsAnInputIsRefusedEvenWithForce) {
   fs::create_directory(w("d"));
   fs::rename(w("same.png"), w("d/same.png"));
   expect_error("compress d -o d/same.png -f", {"d/same.png", "is also an input"}, {"b.png", "d"});
-  EXPECT_EQ(slurp(w("b.png")), before);
+  EXPECT_EQ(test::read_text(w("b.png")), before);
   // decompress -o X.idx: the archive itself is never the output.
   fs::copy_file(archive(), w("a.idx"));
   expect_error("decompress a.idx -o a.idx -f", {"a.idx", "is also an input"}, {"a.idx", "b.png", "d"});
@@ -156,7 +149,7 @@ TEST_F(CliIo, DecompressNeverFollowsALinkInsideTheOutputDirectory) {
   // -o itself may be a link to a directory.
   fs::create_directory_symlink(path("elsewhere"), w("via"));
   ASSERT_EQ(run("decompress " + path("d.lbb") + " -o via"), 0);
-  EXPECT_EQ(slurp(path("elsewhere/src/top.png")).empty(), false);
+  EXPECT_EQ(test::read_text(path("elsewhere/src/top.png")).empty(), false);
   // An IDX output that is a FIFO is refused, with or without -f, and never opened.
   ASSERT_EQ(mkfifo(w("o.idx").c_str(), 0600), 0);
   expect_error("decompress " + archive() + " -o o.idx -f", {"o.idx", "not a regular file"}, {"o.idx", "out", "via"});

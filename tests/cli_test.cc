@@ -33,13 +33,6 @@ struct CliRun {
   std::string out, err;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,8 +47,8 @@ class Cli : public ::testing::Test {
     CliRun r;
     const int raw = std::system(cmd.c_str());
     r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128;
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = test::read_text(out);
+    r.err = test::read_text(err);
     return r;
   }
 
@@ -297,7 +290,7 @@ TEST_F(Cli, DirectoryOfEveryLayoutComesBackWithItsNames) {
   test::write_text(path("out/keep.txt"), "mine");
   CliRun d = lbb("decompress " + path("tree.lbb") + " -o " + path("out") + " --threads 1");
   ASSERT_EQ(d.status, 0) << d.err;
-  EXPECT_EQ(slurp(path("out/keep.txt")), "mine");
+  EXPECT_EQ(test::read_text(path("out/keep.txt")), "mine");
   // Names are the paths below the input directory; compare what the two trees hold.
   const std::string stored = "tree";  // an absolute input is stored by its last part
   const std::vector<ImageItem> in = load_image_items({path("tree")});
@@ -317,7 +310,7 @@ TEST_F(Cli, DirectoryOfEveryLayoutComesBackWithItsNames) {
   // With -f it overwrites the images, and only them.
   CliRun f = lbb("decompress " + path("tree.lbb") + " -o " + path("out") + " -f");
   ASSERT_EQ(f.status, 0) << f.err;
-  EXPECT_EQ(slurp(path("out/keep.txt")), "mine");
+  EXPECT_EQ(test::read_text(path("out/keep.txt")), "mine");
 }
 
 TEST_F(Cli, RefusedInputsWriteNothing) {
@@ -505,7 +498,7 @@ TEST_F(Cli, BenchProfilesTheCoderWithoutLibTorch) {
   const std::string train = (fs::path(LBB_BINARY).parent_path() / "lbb-train").string();
   const int raw = std::system((train + " bench --data fmnist:test:2 --threads 1 --json >" + path("t.json") + " 2>/dev/null").c_str());
   ASSERT_EQ(WEXITSTATUS(raw), 0);
-  EXPECT_NE(slurp(path("t.json")).find("libtorch_f32_forward_seconds_batch64"), std::string::npos);
+  EXPECT_NE(test::read_text(path("t.json")).find("libtorch_f32_forward_seconds_batch64"), std::string::npos);
 }
 
 }  // namespace

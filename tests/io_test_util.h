@@ -55,6 +55,11 @@ inline std::vector<uint8_t> read_raw(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+inline std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_raw(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
 inline std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {

@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "common/errors.h"
+#include "io/unique_fd.h"
 #include "io/temp_files.h"
 
 namespace lbb {
@@ -24,27 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-// Closes a file descriptor on scope exit unless released.
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  // Closes now; returns 0 or the errno of close().
-  int close_now() {
-    int err = 0;
-    if (fd_ >= 0 && ::close(fd_) != 0) err = errno;
-    fd_ = -1;
-    return err;
-  }
-
- private:
-  int fd_;
-};
 
 // zlib counts in uInt; feed it at most this many bytes at a time.
 constexpr size_t kZlibChunk = size_t{1} << 30;
@@ -80,7 +60,7 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, size_t head_bytes,
   // O_NONBLOCK: opening a FIFO never waits for a writer (it is refused below, unread).
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw InputError(printable(path) + ": cannot open: " + errno_text(errno));
-  FdCloser closer(fd);
+  UniqueFd closer(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0) throw InputError(printable(path) + ": cannot access: " + errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw InputError(printable(path) + ": is a directory, expected a file");
@@ -137,7 +117,7 @@ void write_file_atomic(const std::string& path, const uint8_t* data, size_t size
         throw IoError(printable(path) + ": cannot create temporary file: " + errno_text(err));
     }
   }
-  FdCloser closer(fd);
+  UniqueFd closer(fd);
   const auto fail = [&](const std::string& what, int err) {
     closer.close_now();
     ::unlink(tmp.c_str());

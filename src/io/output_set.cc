@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/errors.h"
+#include "io/unique_fd.h"
 #include "io/temp_files.h"
 
 namespace lbb {
@@ -28,20 +29,6 @@ std::pair<std::string, std::string> split_name(const std::string& name) {
   return {name.substr(0, slash), name.substr(slash + 1)};
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Opens root/dir (dir a safe relative path or "") one component at a time without following
 // a symbolic link below `root`. With `created` non-null, missing directories are made and
 // recorded (full paths, parents first) and registered for the signal handlers.
@@ -54,7 +41,7 @@ int open_directory_below(int root_fd, const std::string& root, const std::string
     const size_t slash = std::min(dir.find('/', start), dir.size());
     const std::string part = dir.substr(start, slash - start), prefix = dir.substr(0, slash);
     start = slash + 1;
-    Fd parent(fd);
+    UniqueFd parent(fd);
     fd = ::openat(parent.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && created != nullptr) {
       // Registered first: a signal between mkdir and registration would leave it behind.
@@ -80,7 +67,7 @@ int open_directory_below(int root_fd, const std::string& root, const std::string
 }
 
 void write_whole(int dir_fd, const std::string& tmp, const std::string& target, const std::vector<uint8_t>& bytes) {
-  Fd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+  UniqueFd fd(::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
   if (fd.get() < 0) throw IoError(printable(target) + ": cannot create temporary file: " + errno_text(errno));
   size_t done = 0;
   while (done < bytes.size()) {
@@ -179,14 +166,14 @@ void write_files_all_or_nothing(const std::string& root, const std::vector<std::
       }
       created_dirs.emplace_back(it->string(), slot);
     }
-    Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (root_fd.get() < 0) throw IoError(printable(root) + ": cannot open directory: " + errno_text(errno));
 
     std::set<std::string> swept;  // directories cleared of stale temporaries
     std::vector<std::string> tmp_of(names.size());
     for (size_t i = 0; i < names.size(); ++i) {
       const auto [dir, base] = split_name(names[i]);
-      Fd dir_fd(open_directory_below(root_fd.get(), root, dir, &created_dirs));
+      UniqueFd dir_fd(open_directory_below(root_fd.get(), root, dir, &created_dirs));
       if (swept.insert(dir).second) remove_stale_temporaries(join(root, dir.empty() ? "." : dir));
       tmp_of[i] = temporary_name(base);
       const std::vector<uint8_t> bytes = bytes_of(i);
@@ -197,7 +184,7 @@ void write_files_all_or_nothing(const std::string& root, const std::vector<std::
     for (size_t i = 0; i < names.size(); ++i) {
       const auto [dir, base] = split_name(names[i]);
       const std::string path = join(root, names[i]);
-      Fd dir_fd(open_directory_below(root_fd.get(), root, dir, nullptr));
+      UniqueFd dir_fd(open_directory_below(root_fd.get(), root, dir, nullptr));
       struct stat st;
       const bool existed = ::fstatat(dir_fd.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
       if (existed && !S_ISREG(st.st_mode)) throw IoError(printable(path) + ": exists and is not a regular file");
