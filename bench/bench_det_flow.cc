@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "det/det_parallel.h"
 #include "det/det_flow.h"
 #include "flow/flow_model.h"
 #include "flow/model_io.h"
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
     for (int t : threads) {
       const int64_t n = 4 * t;
       const double s = per_call(seconds, [&] {
-        DetFlowModel::parallel_images(n, t, [&](int64_t i, DetScratch& scratch) {
+        parallel_items(n, t, [&](int64_t i, DetScratch& scratch) {
           det->nll_terms(xp + i * d, ep + i * d, nullptr, nullptr, scratch);
         });
       });

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "common/errors.h"
+#include "det/det_parallel.h"
 #include "det/det_elementwise.h"
 #include "det/det_flow.h"
 #include "flow/flow_model.h"
@@ -744,7 +745,7 @@ std::vector<Vec> make_images(const DetFlowModel& det, int n, uint64_t seed, std:
 std::vector<ImageResult> evaluate(const DetFlowModel& det, const std::vector<Vec>& xs,
                                   const std::vector<Vec>& eps, const std::vector<int>& order, int threads) {
   std::vector<ImageResult> out(order.size());
-  DetFlowModel::parallel_images(static_cast<int64_t>(order.size()), threads, [&](int64_t j, DetScratch& s) {
+  parallel_items(static_cast<int64_t>(order.size()), threads, [&](int64_t j, DetScratch& s) {
     const int i = order[static_cast<size_t>(j)];
     ImageResult& r = out[static_cast<size_t>(j)];
     r.u.resize(xs[i].size()), r.z.resize(xs[i].size());

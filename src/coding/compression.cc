@@ -14,12 +14,13 @@
 #include "common/crc.h"
 #include "common/errors.h"
 #include "common/lazy_bytes.h"
+#include "det/det_parallel.h"
 
 namespace lbb {
 
 namespace {
 
-// The threads to use (0: every core). All of them work even on fewer streams: parallel_images
+// The threads to use (0: every core). All of them work even on fewer streams: parallel_items
 // gives each stream's worker a team of the threads left over.
 int resolve_threads(int threads) {
   const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -272,7 +273,7 @@ double sample_tile_bits(const CodingModel& model, bool float32, const std::vecto
     first[i + 1] = sample.size();
   }
   std::vector<double> tile_bits(sample.size());
-  DetFlowModel::parallel_images(static_cast<int64_t>(sample.size()), resolve_threads(threads),
+  parallel_items(static_cast<int64_t>(sample.size()), resolve_threads(threads),
                                 [&](int64_t k, DetScratch& scratch) {
                                   std::vector<uint8_t> buf;
                                   tile_bits[k] = flow_or_direct_bits(tc, *sample[k].first, sample[k].second, &buf, scratch);
@@ -324,7 +325,7 @@ Container compress_items(const CodingModel& model, const std::vector<ImageItem>&
   std::vector<CompressReport> per(streams);
   ProgressCounter progress{opt.progress, static_cast<int64_t>(d)};
 
-  DetFlowModel::parallel_images(streams, resolve_threads(opt.threads), [&](int64_t s, DetScratch& scratch) {
+  parallel_items(streams, resolve_threads(opt.threads), [&](int64_t s, DetScratch& scratch) {
     c.streams[s] = encode_stream(tc, c, tiles, coded, first[s], first[s + 1], opt, scratch, progress, &per[s]);
   });
   uint32_t crc = 0;
@@ -394,7 +395,7 @@ std::vector<ImageItem> decompress_items(const CodingModel& model, const Containe
   std::vector<uint64_t> first(streams + 1, 0);
   for (uint32_t s = 0; s < streams; ++s) first[s + 1] = first[s] + c.stream_tiles[s];
   ProgressCounter progress{progress_fn, static_cast<int64_t>(c.total_subpixels())};
-  DetFlowModel::parallel_images(streams, resolve_threads(threads), [&](int64_t s, DetScratch& scratch) {
+  parallel_items(streams, resolve_threads(threads), [&](int64_t s, DetScratch& scratch) {
     decode_stream(tc, c, tiles, s, first[s], first[s + 1], name, scratch, progress, views);
   });
   std::vector<ImageItem> out(c.images.size());

@@ -22,6 +22,7 @@
 
 #include "coding/compression.h"
 #include "common/openblas_kernels.h"
+#include "det/det_parallel.h"
 #include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
 #include "io/images.h"
@@ -55,8 +56,8 @@ struct Timing {
 // fn(i, scratch) for every image: spread over `threads` workers, or (team) one image at a time
 // on one worker whose team has all `threads`.
 void for_images(int64_t n, int threads, bool team, const std::function<void(int64_t, DetScratch&)>& fn) {
-  if (!team) return DetFlowModel::parallel_images(n, threads, fn);
-  DetFlowModel::parallel_images(1, threads, [&](int64_t, DetScratch& s) {
+  if (!team) return parallel_items(n, threads, fn);
+  parallel_items(1, threads, [&](int64_t, DetScratch& s) {
     for (int64_t i = 0; i < n; ++i) fn(i, s);
   });
 }
