@@ -273,11 +273,10 @@ double sample_tile_bits(const CodingModel& model, bool float32, const std::vecto
     first[i + 1] = sample.size();
   }
   std::vector<double> tile_bits(sample.size());
-  parallel_items(static_cast<int64_t>(sample.size()), resolve_threads(threads),
-                                [&](int64_t k, DetScratch& scratch) {
-                                  std::vector<uint8_t> buf;
-                                  tile_bits[k] = flow_or_direct_bits(tc, *sample[k].first, sample[k].second, &buf, scratch);
-                                });
+  parallel_items(static_cast<int64_t>(sample.size()), resolve_threads(threads), [&](int64_t k, DetScratch& scratch) {
+    std::vector<uint8_t> buf;
+    tile_bits[k] = flow_or_direct_bits(tc, *sample[k].first, sample[k].second, &buf, scratch);
+  });
   double bits = 0, dims = 0;
   for (size_t i = 0; i < used; ++i) {
     double item_bits = 0, item_dims = 0;
