@@ -55,8 +55,8 @@ printf '\x02\x78\x56\x34\x12\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00
   -max_len=8192 -artifact_prefix="${artifacts}container-" -print_final_stats=1 "${corpus}"
 
 # fuzz_decompress.  Seeds: the valid file tests/data/fuzz_seed.lbb as is (mode 0), with its
-# CRC fixed up (mode 1) and with its streams resealed (mode 2), and the damaged corpus of
-# tests/data/damaged in modes 1 and 2.
+# CRC fixed up (mode 1) and with its streams resealed (mode 2), the damaged corpus of
+# tests/data/damaged in modes 1 and 2, and the committed corpus fuzz/corpus/decompress.
 corpus="${build}/corpus_decompress"
 mkdir -p "${corpus}"
 { printf '\x00'; cat "${root}/tests/data/fuzz_seed.lbb"; } >"${corpus}/seed_valid"
@@ -66,6 +66,8 @@ for f in "${root}"/tests/data/damaged/*.lbb; do
   { printf '\x01'; cat "$f"; } >"${corpus}/seed_$(basename "$f" .lbb)"
   { printf '\x02'; cat "$f"; } >"${corpus}/seed_resealed_$(basename "$f" .lbb)"
 done
+# The committed corpus of the last long campaign (minimized with -merge=1; fuzz/corpus/README).
+if [[ -d "${root}/fuzz/corpus/decompress" ]]; then cp "${root}"/fuzz/corpus/decompress/* "${corpus}/"; fi
 "${build}/fuzz_decompress" -max_total_time="${third}" -timeout=10 -rss_limit_mb=2048 \
   -max_len=16384 -artifact_prefix="${artifacts}decompress-" -print_final_stats=1 "${corpus}"
 
