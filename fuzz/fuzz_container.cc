@@ -49,7 +49,8 @@ bool try_parse(const std::vector<uint8_t>& bytes, Container* out, std::string* e
 using fuzz::Reader;
 
 // A random ContainerImage that satisfies check_container's invariants: small dimensions (or one
-// long side), tiles of any size (coarsened when they would be too many), count up to 64 for IDX.
+// long side), tiles of any size up to 256×256 (coarsened, and the long side shortened, when
+// they would be too many), count up to 64 for IDX.
 ContainerImage random_image(Reader& in) {
   ContainerImage e;
   const size_t len = in.byte() % 32 == 0 ? kMaxNameBytes : 1 + in.byte() % 12;
@@ -65,20 +66,26 @@ ContainerImage random_image(Reader& in) {
     e.w = in.byte() % 64 + 1;
   }
   e.count = e.format == 2 ? in.byte() % 64 + 1 : (in.byte() % 8 == 0 ? 2 : 1);
-  e.tile_h = in.u32() % e.h + 1;
-  e.tile_w = in.u32() % e.w + 1;
+  const auto side = [&](uint32_t n) { return std::min(in.u32() % n + 1, kMaxTileSide); };
+  e.tile_h = side(e.h);
+  e.tile_w = side(e.w);
   e.tile_channels = e.colour_channels() == 3 && in.byte() % 2 ? 3 : 1;
   if (e.has_alpha()) {
-    e.alpha_tile_h = in.u32() % e.h + 1;
-    e.alpha_tile_w = in.u32() % e.w + 1;
+    e.alpha_tile_h = side(e.h);
+    e.alpha_tile_w = side(e.w);
   }
   e.flow = in.byte() % 2;
   if (e.tiles() > 4096) {  // keep the tile count (and the stream bytes it needs) small
-    e.tile_h = e.h;
-    e.tile_w = e.w;
+    e.tile_h = std::min(e.h, kMaxTileSide);
+    e.tile_w = std::min(e.w, kMaxTileSide);
     if (e.has_alpha()) {
-      e.alpha_tile_h = e.h;
-      e.alpha_tile_w = e.w;
+      e.alpha_tile_h = e.tile_h;
+      e.alpha_tile_w = e.tile_w;
+    }
+    while (e.tiles() > 4096) {  // tiles are at most 256×256: shorten the long side
+      e.h = std::max(1u, e.h / 2);
+      e.tile_h = std::min(e.tile_h, e.h);
+      if (e.has_alpha()) e.alpha_tile_h = std::min(e.alpha_tile_h, e.h);
     }
   }
   return e;
