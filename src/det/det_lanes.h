@@ -7,17 +7,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "det/det_clones.h"
 #include "model/det_math.h"
 
 // The SIMD helpers below are always inlined; their by-value vector ABI never matters.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
-    !defined(LBB_DET_NO_CLONES)
-#define LBB_DET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LBB_DET_CLONES
-#endif
 
 namespace lbb {
 namespace {  // each including file gets its own always-inlined copy

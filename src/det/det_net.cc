@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "det/det_clones.h"
 #include "det/det_elementwise.h"
 #include "det/det_fused_kernels.h"
 #include "det/det_profile.h"
@@ -98,16 +99,8 @@ __attribute__((always_inline)) inline void conv_tiles_body(const T* in, int64_t 
   }
 }
 
-// Two builds of the kernel (AVX2 and baseline), picked once by the loader (ifunc).  Both do
-// the same IEEE operations per lane: no FMA (-ffp-contract=off; "avx2" does not enable FMA
-// instructions in GCC, and contraction is off anyway), so results are identical.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
-    !defined(LBB_DET_NO_CLONES)
-#define LBB_DET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LBB_DET_CLONES
-#endif
-
+// Built for each target of LBB_DET_CLONES (det_clones.h): no FMA ("avx2" does not enable FMA
+// instructions in GCC, and contraction is off anyway), so every clone gives the same results.
 LBB_DET_CLONES void conv_tiles_f64(const double* in, int64_t in_stride, int64_t ci_n,
                                    const int64_t* tap_off, int64_t taps, const double* wpk,
                                    const double* bias, int64_t co_blocks, int64_t lpad, double* acc) {
