@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "common/errors.h"
@@ -67,27 +68,49 @@ std::vector<std::string> candidate_model_files() {
   return files;
 }
 
-std::vector<CodingModel> load_candidate_models() {
+namespace {
+
+// Loads the candidates in order (the rules of load_candidate_models), handing each to `take`
+// until it returns false; returns how many loaded.
+size_t visit_candidate_models(const std::function<bool(CodingModel&&)>& take) {
   const char* env = std::getenv("LBB_MODEL");
   const std::string named = env && *env ? env : "";
-  std::vector<CodingModel> models;
+  size_t loaded = 0;
   for (const std::string& f : candidate_model_files()) {
+    CodingModel m;
     try {
-      models.push_back(load_coding_model(f));
+      m = load_coding_model(f);
     } catch (const InputError& e) {
       if (f == named) throw InputError(std::string(e.what()) + " (named by LBB_MODEL)");
       std::fprintf(stderr, "lbb: warning: %s (skipped)\n", printable(e.what(), 2000).c_str());
+      continue;
     }
+    ++loaded;
+    if (!take(std::move(m))) break;
   }
+  return loaded;
+}
+
+}  // namespace
+
+std::vector<CodingModel> load_candidate_models() {
+  std::vector<CodingModel> models;
+  visit_candidate_models([&](CodingModel&& m) {
+    models.push_back(std::move(m));
+    return true;
+  });
   return models;
 }
 
 std::vector<CodingModel> find_models_for(const Container& c, const std::string& name) {
-  std::vector<CodingModel> models = load_candidate_models();
-  const size_t found = models.size();
-  models.erase(std::remove_if(models.begin(), models.end(),
-                              [&](const CodingModel& m) { return m.model_id(c.header.version) != c.header.model_id; }),
-               models.end());
+  // Only the models of the file's id are kept; from kContentModelIdVersion the id covers the
+  // whole model file, so the first one is the one.
+  const bool unique = c.header.version >= kContentModelIdVersion;
+  std::vector<CodingModel> models;
+  const size_t found = visit_candidate_models([&](CodingModel&& m) {
+    if (m.model_id(c.header.version) == c.header.model_id) models.push_back(std::move(m));
+    return !(unique && !models.empty());
+  });
   if (models.empty())
     throw InputError(printable(name) + ": made with model id " + hex32(c.header.model_id) + ", which none of the " +
                      std::to_string(found) +

@@ -29,9 +29,10 @@ std::vector<std::string> candidate_model_files();
 // in a directory that cannot be loaded is skipped with "lbb: warning: FILE: PROBLEM (skipped)".
 std::vector<CodingModel> load_candidate_models();
 
-// The candidates whose id is the one `c` stores (model_id_for its version), in order: one
-// unless a file of container version 8 or older meets models with the same weights and another
-// configuration (their ids cover the weights alone), which the caller tries in turn. Throws
+// The candidates whose id is the one `c` stores (model_id_for its version), in order: the first
+// for a file of version 9 or later (the search stops there); for version 8 and older every one
+// (models with the same weights and another configuration share such an id), which the caller
+// tries in turn. Models of other ids are not kept. Throws
 // InputError "<name>: made with model id X, which none of the N models found has (...)".
 std::vector<CodingModel> find_models_for(const Container& c, const std::string& name);
 
